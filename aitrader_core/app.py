@@ -1,0 +1,261 @@
+"""The application facade: one place that builds everything from Settings.
+
+Notebooks, scheduled runs, the CLI and the service call these use cases, not
+the layers below them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from aitrader_core import ingest
+from aitrader_core.domain.market import to_epoch_ms
+from aitrader_core.errors import ValidationError
+from aitrader_core.observability import CANDLES_WRITTEN
+from aitrader_core.settings import Settings
+from aitrader_core.store import (
+    BatchRejected,
+    CandleStore,
+    Coverage,
+    Page,
+    SeriesKey,
+    UpsertResult,
+    make_engine,
+    prepare_candles,
+    schema_is_current,
+    upgrade,
+)
+
+_SAMPLE_NAME = re.compile(r"^(?P<pair>[A-Z0-9]+)_(?P<tf>\d+[smhdwM])_")
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """Outcome of one ingest: where from, into which series, and the counts."""
+
+    source: str
+    key: SeriesKey
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+
+
+class App:
+    """Every use case of AI Trader, built from one :class:`Settings`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = make_engine(settings.database_url)
+        self.store = CandleStore(self.engine)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> App:
+        """Build the app from ``settings`` (default: the environment)."""
+        return cls(settings or Settings())
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engine.dispose()
+
+    # -- database ------------------------------------------------------------
+    def upgrade_db(self) -> None:
+        """Create or migrate the schema to the code's head revision."""
+        upgrade(self.engine)
+
+    def readiness(self) -> dict[str, Any]:
+        """Database reachability and schema state (for ``/health/ready``)."""
+        try:
+            self.store.ping()
+        except Exception as exc:  # any driver error means "not ready"
+            return {"ready": False, "database": f"unreachable: {type(exc).__name__}"}
+        current = schema_is_current(self.engine)
+        return {
+            "ready": current,
+            "database": "ok",
+            "schema": "current" if current else "needs `aitrader db upgrade`",
+        }
+
+    # -- ingest --------------------------------------------------------------
+    def store_candles(
+        self,
+        exchange: str,
+        symbol: str,
+        timeframe: str,
+        candles: pd.DataFrame | Iterable[Mapping[str, Any]],
+        *,
+        source: str = "api",
+        progress: bool = False,
+    ) -> IngestReport:
+        """Validate and upsert one batch; an invalid batch writes nothing."""
+        key = SeriesKey.of(exchange, symbol, timeframe)
+        frame = candles if isinstance(candles, pd.DataFrame) else pd.DataFrame(list(candles))
+        try:
+            batch = prepare_candles(frame, key.timeframe)
+        except BatchRejected:
+            CANDLES_WRITTEN.labels(outcome="rejected").inc(len(frame))
+            raise
+        with tqdm(total=len(batch), unit="bar", disable=not progress, desc=source) as bar:
+            result = self.store.upsert(key, batch, progress=bar.update)
+        self._count(result)
+        return IngestReport(source, key, len(batch), result.inserted, result.updated,
+                            result.unchanged, 0)  # fmt: skip
+
+    def ingest_file(
+        self,
+        path: str | Path,
+        *,
+        exchange: str,
+        symbol: str,
+        timeframe: str,
+        fmt: str | None = None,
+        progress: bool = False,
+    ) -> IngestReport:
+        """Read a candle file (format detected or given) and upsert it as one batch."""
+        frame = ingest.read_ohlcv_file(path, fmt)
+        return self.store_candles(exchange, symbol, timeframe, frame, source=str(path),
+                                  progress=progress)  # fmt: skip
+
+    def ingest_exchange(
+        self,
+        *,
+        exchange: str,
+        symbol: str,
+        timeframe: str,
+        since: str | int,
+        until: str | int | None = None,
+        progress: bool = False,
+        client: Any | None = None,
+    ) -> IngestReport:
+        """Back-fill from an exchange through ccxt ``fetch_ohlcv``, page by page.
+
+        ``client`` is a ready ccxt exchange (tests pass one fed with recorded
+        responses); by default one is made for ``exchange``.
+        """
+        key = SeriesKey.of(exchange, symbol, timeframe)
+        since_ms = int(to_epoch_ms([since])[0])
+        until_ms = None if until is None else int(to_epoch_ms([until])[0])
+        if until_ms is not None and until_ms <= since_ms:
+            raise ValidationError("must be after since", field="until")
+        ccxt_client = client or ingest.make_exchange(key.exchange)  # ccxt loads here, lazily
+        total = UpsertResult()
+        rows = 0
+        for frame in ingest.backfill_ohlcv(
+            ccxt_client, key.symbol, key.timeframe, since_ms, until_ms, progress=progress
+        ):
+            result = self.store.upsert(key, frame)
+            rows += len(frame)
+            total += result
+        self._count(total)
+        return IngestReport(f"{key.exchange} fetch_ohlcv", key, rows, total.inserted,
+                            total.updated, total.unchanged, 0)  # fmt: skip
+
+    def ingest_sample(self, *, progress: bool = False) -> list[IngestReport]:
+        """Load the bundled real Binance candles (``data/sample/*.csv.gz``)."""
+        reports = []
+        for path in sorted(Path(self.settings.sample_dir).glob("*.csv.gz")):
+            match = _SAMPLE_NAME.match(path.name)
+            if match is None:
+                continue
+            reports.append(
+                self.ingest_file(
+                    path,
+                    exchange="binance",
+                    symbol=match["pair"],
+                    timeframe=match["tf"],
+                    progress=progress,
+                )
+            )
+        return reports
+
+    @staticmethod
+    def _count(result: UpsertResult) -> None:
+        for outcome in ("inserted", "updated", "unchanged"):
+            CANDLES_WRITTEN.labels(outcome=outcome).inc(getattr(result, outcome))
+
+    # -- reading -------------------------------------------------------------
+    def series(self) -> list[dict[str, Any]]:
+        """Every stored series with counts and extent."""
+        return self.store.list_series()
+
+    def candles(
+        self,
+        exchange: str,
+        symbol: str,
+        timeframe: str,
+        *,
+        start: str | int | None = None,
+        end: str | int | None = None,
+        limit: int = 1000,
+        order: str = "asc",
+        cursor: str | None = None,
+    ) -> Page:
+        """One keyset page of candles (``order="desc"`` gives the latest first)."""
+        key = SeriesKey.of(exchange, symbol, timeframe)
+        lo, hi = _time_bounds(start, end)
+        if order not in ("asc", "desc"):
+            raise ValidationError("must be asc or desc", field="order")
+        return self.store.page(key, start=lo, end=hi, limit=limit, order=order,  # type: ignore[arg-type]
+                               cursor=cursor)  # fmt: skip
+
+    def bars(
+        self,
+        exchange: str,
+        symbol: str,
+        timeframe: str,
+        start: str | int | None = None,
+        end: str | int | None = None,
+    ) -> pd.DataFrame:
+        """All candles in range as a DataFrame indexed by tz-aware UTC open time."""
+        key = SeriesKey.of(exchange, symbol, timeframe)
+        lo, hi = _time_bounds(start, end)
+        frame = self.store.read(key, lo, hi)
+        frame.index = pd.to_datetime(frame["ts"], unit="ms", utc=True)
+        frame.index.name = "time"
+        return frame
+
+    def coverage(self, exchange: str, symbol: str, timeframe: str) -> Coverage:
+        """Extent, count and gaps of a series."""
+        return self.store.coverage(SeriesKey.of(exchange, symbol, timeframe))
+
+    def export_csv(
+        self,
+        exchange: str,
+        symbol: str,
+        timeframe: str,
+        start: str | int | None = None,
+        end: str | int | None = None,
+    ) -> Iterator[str]:
+        """Stream a series as uniform CSV in constant memory."""
+        key = SeriesKey.of(exchange, symbol, timeframe)
+        lo, hi = _time_bounds(start, end)
+        stream = self.store.export_csv(key, start=lo, end=hi)
+        header = next(stream)  # raises here, before any byte is sent, for an unknown series
+        return itertools.chain([header], stream)
+
+
+def _time_bounds(start: str | int | None, end: str | int | None) -> tuple[int | None, int | None]:
+    bounds = []
+    for name, value in (("start", start), ("end", end)):
+        if value is None or value == "":
+            bounds.append(None)
+            continue
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        try:
+            bounds.append(int(to_epoch_ms([value])[0]))
+        except ValidationError as exc:
+            raise ValidationError(exc.message, field=name) from exc
+    lo, hi = bounds
+    if lo is not None and hi is not None and hi <= lo:
+        raise ValidationError("must be after start", field="end")
+    return lo, hi

@@ -1,0 +1,171 @@
+"""The ``aitrader`` command. Errors print one line and exit non-zero, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from aitrader_core.app import App, IngestReport
+from aitrader_core.errors import AITraderError
+from aitrader_core.settings import Settings
+
+cli = typer.Typer(
+    name="aitrader",
+    help="AI Trader: market data, research, backtests and live trading.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+ingest_cli = typer.Typer(help="Load candles into the store.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
+cli.add_typer(ingest_cli, name="ingest")
+cli.add_typer(db_cli, name="db")
+
+Exchange = Annotated[str, typer.Option(help="ccxt exchange id")]
+Symbol = Annotated[str, typer.Option(help="BTC/USDT, btcusdt, BTC-USDT …")]
+Timeframe = Annotated[str, typer.Option(help="ccxt timeframe: 1m 5m 1h 1d …")]
+
+
+def _app() -> App:
+    app = App.from_settings(Settings())
+    app.upgrade_db()
+    return app
+
+
+def _summary(report: IngestReport) -> None:
+    k = report.key
+    typer.echo(
+        f"{report.source} → {k.exchange} {k.symbol} {k.timeframe}: {report.rows} rows, "
+        f"inserted {report.inserted}, updated {report.updated}, "
+        f"unchanged {report.unchanged}, rejected {report.rejected}"
+    )
+
+
+@ingest_cli.command("csv")
+def ingest_csv(
+    file: Annotated[
+        Path, typer.Argument(help="uniform CSV, Binance kline CSV, freqtrade JSON(.gz)/feather")
+    ],
+    symbol: Symbol,
+    timeframe: Timeframe,
+    exchange: Exchange = "binance",
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="force a format instead of detecting it")
+    ] = None,
+) -> None:
+    """Load a candle file; the whole file is validated before anything is written."""
+    _summary(
+        _app().ingest_file(
+            file, exchange=exchange, symbol=symbol, timeframe=timeframe, fmt=fmt, progress=True
+        )
+    )
+
+
+@ingest_cli.command("exchange")
+def ingest_exchange(
+    symbol: Symbol,
+    timeframe: Timeframe,
+    since: Annotated[str, typer.Option(help="ISO-8601 or epoch ms")],
+    until: Annotated[str | None, typer.Option(help="ISO-8601 or epoch ms (default: now)")] = None,
+    exchange: Exchange = "binance",
+) -> None:
+    """Back-fill candles from an exchange through ccxt (rate limited, paginated)."""
+    _summary(
+        _app().ingest_exchange(
+            exchange=exchange,
+            symbol=symbol,
+            timeframe=timeframe,
+            since=since,
+            until=until,
+            progress=True,
+        )
+    )
+
+
+@ingest_cli.command("sample")
+def ingest_sample() -> None:
+    """Load the bundled real Binance candles (data/sample)."""
+    reports = _app().ingest_sample(progress=True)
+    if not reports:
+        raise AITraderError(f"no sample files found in {Settings().sample_dir}")
+    for report in reports:
+        _summary(report)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the current revision."""
+    settings = Settings()
+    App.from_settings(settings).upgrade_db()
+    typer.echo(f"schema current on {settings.database_url}")
+
+
+@cli.command("export")
+def export(
+    symbol: Symbol,
+    timeframe: Timeframe,
+    exchange: Exchange = "binance",
+    start: Annotated[str | None, typer.Option(help="ISO-8601 or epoch ms, inclusive")] = None,
+    end: Annotated[str | None, typer.Option(help="ISO-8601 or epoch ms, exclusive")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="file (default: stdout)")] = None,
+) -> None:
+    """Write a series as uniform CSV (streamed)."""
+    stream = _app().export_csv(exchange, symbol, timeframe, start, end)
+    if out is None:
+        for chunk in stream:
+            sys.stdout.write(chunk)
+        return
+    with out.open("w", encoding="utf-8") as fh:
+        for chunk in stream:
+            fh.write(chunk)
+    typer.echo(f"wrote {out}", err=True)
+
+
+@cli.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="default AITRADER_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="default AITRADER_PORT")] = None,
+) -> None:
+    """Run the HTTP service (migrates the schema first)."""
+    import uvicorn  # imported here: library users need no server
+
+    settings = Settings()
+    _app().close()  # migrate before serving
+    bind_host, bind_port = host or settings.host, port or settings.port
+    typer.echo(f"AI Trader service on http://{bind_host}:{bind_port}  (docs: /docs)")
+    # By import string: the core never imports the service (see DESIGN.md layers).
+    uvicorn.run("service.app:create_app", factory=True, host=bind_host, port=bind_port,
+                log_level=settings.log_level.lower())  # fmt: skip
+
+
+def main() -> None:
+    """Entry point: run the CLI and turn project errors into one line and exit 2."""
+    try:
+        cli(standalone_mode=False)
+    except AITraderError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.exceptions.Abort):
+            typer.echo("aborted", err=True)
+            raise SystemExit(130) from None
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        from pydantic import ValidationError as SettingsError
+
+        if isinstance(exc, SettingsError):
+            first = exc.errors()[0]
+            field = "AITRADER_" + "_".join(str(p) for p in first["loc"]).upper()
+            typer.echo(f"error: {field}: {first['msg']}", err=True)
+            raise SystemExit(2) from None
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Map the core's exceptions to HTTP answers: 4xx with a message, never a 500."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from aitrader_core.errors import AITraderError, ConfigError, NotFoundError, ValidationError
+from aitrader_core.store import BatchRejected
+
+#: Declared on every route so the OpenAPI document tells clients (and
+#: schemathesis) which error answers exist and what they carry.
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: {"description": "Malformed request (e.g. invalid JSON)"},
+    404: {"description": "Not found"},
+    422: {"description": "Invalid input; `detail` names each field (and row) at fault"},
+}
+
+
+def _detail(loc: list[str | int], msg: str, kind: str = "value_error") -> dict[str, object]:
+    return {"loc": loc, "msg": msg, "type": kind}
+
+
+def install(app: FastAPI) -> None:
+    """Register the exception handlers on ``app``."""
+
+    @app.exception_handler(BatchRejected)
+    async def _batch(_: Request, exc: BatchRejected) -> JSONResponse:
+        detail = [_detail(["body", "candles", p.row, p.field], p.message) for p in exc.problems]
+        return JSONResponse(
+            status_code=422,
+            content={
+                "detail": detail,
+                "message": str(exc),
+                "rejected": exc.total_rows,
+                "inserted": 0,
+                "updated": 0,
+            },
+        )
+
+    @app.exception_handler(ValidationError)
+    async def _invalid(_: Request, exc: ValidationError) -> JSONResponse:
+        loc: list[str | int] = [exc.field] if exc.field else []
+        return JSONResponse(
+            status_code=422, content={"detail": [_detail(loc, exc.message)], "message": str(exc)}
+        )
+
+    @app.exception_handler(NotFoundError)
+    async def _missing(_: Request, exc: NotFoundError) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+    @app.exception_handler(ConfigError)
+    async def _config(_: Request, exc: ConfigError) -> JSONResponse:
+        return JSONResponse(status_code=400, content={"detail": str(exc)})
+
+    @app.exception_handler(AITraderError)
+    async def _other(_: Request, exc: AITraderError) -> JSONResponse:
+        return JSONResponse(status_code=400, content={"detail": str(exc)})
