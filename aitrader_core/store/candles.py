@@ -369,9 +369,9 @@ class CandleStore:
         Memory stays constant however long the series: rows are read page by
         page by key and each page is formatted and yielded before the next.
         """
-        yield ",".join(("timestamp", *_VALUE_FIELDS)) + "\n"
         with self.engine.connect() as conn:
             sid = self._require_series(conn, key)
+        yield ",".join(("timestamp", *_VALUE_FIELDS)) + "\n"
         lower = start
         while True:
             stmt = select(ohlcv.c.ts, *(ohlcv.c[f] for f in _VALUE_FIELDS)).where(

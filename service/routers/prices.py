@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from service.deps import Core
 from service.errors import ERROR_RESPONSES
@@ -18,12 +18,14 @@ class CandleIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    ts: Annotated[int, Field(ge=0, le=10**17)] | Annotated[str, Field(min_length=1, max_length=40)]
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: float | None = None
+    ts: Annotated[StrictInt, Field(ge=0, le=10**17)] | Annotated[
+        StrictStr, Field(min_length=1, max_length=40)
+    ]
+    open: float = Field(gt=0)
+    high: float = Field(gt=0)
+    low: float = Field(gt=0)
+    close: float = Field(gt=0)
+    volume: float | None = Field(default=None, ge=0)
 
 
 class StoreRequest(BaseModel):
