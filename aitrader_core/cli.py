@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError as PydanticValidationError
 
 from aitrader_core.app import App, IngestReport
 from aitrader_core.errors import AITraderError
@@ -47,7 +48,13 @@ def _summary(report: IngestReport) -> None:
 @ingest_cli.command("csv")
 def ingest_csv(
     file: Annotated[
-        Path, typer.Argument(help="uniform CSV, Binance kline CSV, freqtrade JSON(.gz)/feather")
+        Path,
+        typer.Argument(
+            help="uniform CSV, Binance kline CSV, freqtrade JSON(.gz)/feather",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
     ],
     symbol: Symbol,
     timeframe: Timeframe,
@@ -142,29 +149,21 @@ def serve(
 
 
 def main() -> None:
-    """Entry point: run the CLI and turn project errors into one line and exit 2."""
+    """Entry point: run the CLI; project errors become one line and exit code 2.
+
+    Usage errors (a missing option, a file that does not exist) are reported
+    by the CLI framework itself, also in one short message.
+    """
     try:
-        cli(standalone_mode=False)
-    except AITraderError as exc:
+        cli()
+    except (AITraderError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
-    except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.Abort):
-            typer.echo("aborted", err=True)
-            raise SystemExit(130) from None
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
-        from pydantic import ValidationError as SettingsError
-
-        if isinstance(exc, SettingsError):
-            first = exc.errors()[0]
-            field = "AITRADER_" + "_".join(str(p) for p in first["loc"]).upper()
-            typer.echo(f"error: {field}: {first['msg']}", err=True)
-            raise SystemExit(2) from None
-        raise
+    except PydanticValidationError as exc:  # settings from the environment
+        first = exc.errors()[0]
+        field = "AITRADER_" + "_".join(str(p) for p in first["loc"]).upper()
+        typer.echo(f"error: {field}: {first['msg']}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":
