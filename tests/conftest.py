@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,10 @@ from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".cache" / "numba"))
+# Notebooks run by nbmake read Settings from the environment: give the whole
+# session a throw-away home so tests never touch a user's ./var or database.
+os.environ["AITRADER_HOME"] = tempfile.mkdtemp(prefix="aitrader-tests-")
+os.environ.pop("AITRADER_DB_URL", None)
 SAMPLE = ROOT / "data" / "sample"
 DATA = ROOT / "tests" / "data"
 PG_URL = os.environ.get("AITRADER_TEST_PG_URL")

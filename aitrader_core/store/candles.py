@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -28,6 +29,7 @@ Order = Literal["asc", "desc"]
 CHUNK = 100_000
 MAX_LIMIT = 10_000
 _VALUE_FIELDS = FIELDS[1:]
+_ROW_FIELDS = ("series_id", *FIELDS)
 
 
 @dataclass(frozen=True)
@@ -165,23 +167,49 @@ class CandleStore:
         return raw[:, [0, 1, 2, 3, 4, 6]]
 
     def _write_rows(self, conn: Connection, sid: int, b: CandleBatch, idx: np.ndarray) -> None:
-        volume = b.volume[idx].astype(object)
-        volume[np.isnan(b.volume[idx])] = None
-        columns = {
-            "series_id": [sid] * len(idx),
-            "ts": b.ts[idx].tolist(),
-            **{f: getattr(b, f)[idx].tolist() for f in ("open", "high", "low", "close")},
-            "volume": volume.tolist(),
-        }
+        if self._dialect == "postgresql":
+            self._copy_rows(conn, sid, b, idx)
+            return
         compiled = self._upsert_sql(conn)
-        # Run through the driver's executemany with plain tuples: building a
-        # parameter dict per row cost more than the database's own work.
-        if compiled.positiontup is not None:
-            params: list[Any] = list(zip(*(columns[p] for p in compiled.positiontup), strict=True))
-        else:
-            names = list(columns)
-            params = [dict(zip(names, r, strict=True)) for r in zip(*columns.values(), strict=True)]
-        conn.exec_driver_sql(str(compiled), params)
+        vol = b.volume[idx]
+        volume = vol.tolist()
+        for i in np.flatnonzero(np.isnan(vol)).tolist():
+            volume[i] = None
+        columns = {
+            "series_id": itertools.repeat(sid),
+            "volume": volume,
+            **{f: getattr(b, f)[idx].tolist() for f in ("ts", "open", "high", "low", "close")},
+        }
+        order = compiled.positiontup or list(_ROW_FIELDS)
+        # The driver's executemany consumes a lazy zip of plain Python columns:
+        # per-row tuples built in C, no dicts, no SQLAlchemy parameter processing.
+        cursor = conn.connection.cursor()  # same connection and transaction
+        try:
+            cursor.executemany(str(compiled), zip(*(columns[p] for p in order)))  # noqa: B905
+        finally:
+            cursor.close()
+
+    def _copy_rows(self, conn: Connection, sid: int, b: CandleBatch, idx: np.ndarray) -> None:
+        """PostgreSQL: COPY into a temporary table, then one INSERT … ON CONFLICT."""
+        payload = _pg_binary_copy(sid, b, idx)
+        cols = ", ".join(_ROW_FIELDS)
+        updates = ", ".join(f"{f} = EXCLUDED.{f}" for f in _VALUE_FIELDS)
+        changed = " OR ".join(f"ohlcv.{f} IS DISTINCT FROM EXCLUDED.{f}" for f in _VALUE_FIELDS)
+        conn.exec_driver_sql(
+            "CREATE TEMP TABLE IF NOT EXISTS _ohlcv_in "
+            "(LIKE ohlcv INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        conn.exec_driver_sql("TRUNCATE _ohlcv_in")
+        raw = conn.connection.driver_connection
+        with (
+            raw.cursor() as cur,
+            cur.copy(f"COPY _ohlcv_in ({cols}) FROM STDIN (FORMAT binary)") as cp,
+        ):
+            cp.write(payload)
+        conn.exec_driver_sql(
+            f"INSERT INTO ohlcv ({cols}) SELECT {cols} FROM _ohlcv_in "  # noqa: S608 - constants
+            f"ON CONFLICT (series_id, ts) DO UPDATE SET {updates} WHERE {changed}"
+        )
 
     def _upsert_sql(self, conn: Connection) -> Any:
         if self._compiled_upsert is None:
@@ -396,6 +424,38 @@ class CandleStore:
         """Raise if the database cannot be reached."""
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
+
+
+_PG_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+_PG_ROW = [("n", ">i2"), ("l0", ">i4"), ("sid", ">i4"), ("l1", ">i4"), ("ts", ">i8")] + [
+    (name, fmt) for f in FIELDS[1:] for name, fmt in ((f"l_{f}", ">i4"), (f, ">f8"))
+]
+
+
+def _pg_binary_copy(sid: int, b: CandleBatch, idx: np.ndarray) -> bytes:
+    """Rows in PostgreSQL's binary COPY format, built by numpy without a Python loop.
+
+    Each row: field count, then per field its byte length and big-endian value;
+    a NULL volume is length -1 with no value, so rows with and without volume
+    are packed as two fixed-width record arrays (COPY does not care about order).
+    """
+    vol = b.volume[idx]
+    parts = [_PG_HEADER]
+    for has_volume in (True, False):
+        sel = idx[~np.isnan(vol)] if has_volume else idx[np.isnan(vol)]
+        if len(sel) == 0:
+            continue
+        fields = _PG_ROW if has_volume else _PG_ROW[:-1]
+        rec = np.empty(len(sel), dtype=np.dtype(fields))
+        rec["n"], rec["l0"], rec["sid"], rec["l1"], rec["ts"] = 7, 4, sid, 8, b.ts[sel]
+        for f in FIELDS[1:]:
+            if f == "volume" and not has_volume:
+                rec["l_volume"] = -1
+                continue
+            rec[f"l_{f}"], rec[f] = 8, getattr(b, f)[sel]
+        parts.append(rec.tobytes())
+    parts.append((-1).to_bytes(2, "big", signed=True))
+    return b"".join(parts)
 
 
 def _series_where(key: SeriesKey) -> Any:

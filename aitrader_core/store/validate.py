@@ -166,8 +166,9 @@ def prepare_candles(
         problems.append(Problem(int(row), "volume", f"{float(volume[row])!r} must be ≥ 0 or empty"))
     for row in np.flatnonzero(align_check(ts, timeframe))[:MAX_PROBLEMS]:
         problems.append(Problem(int(row), "ts", f"{ts[row]} is not a {timeframe} bar-open time"))
-    order = np.argsort(ts, kind="stable")
-    sorted_ts = ts[order]
+    ascending = bool(np.all(ts[1:] > ts[:-1]))
+    order = np.arange(n) if ascending else np.argsort(ts, kind="stable")
+    sorted_ts = ts if ascending else ts[order]
     dup = np.flatnonzero(sorted_ts[1:] == sorted_ts[:-1])
     for i in dup[:MAX_PROBLEMS]:
         first, again = sorted(int(x) for x in (order[i], order[i + 1]))
@@ -175,4 +176,6 @@ def prepare_candles(
     if problems:
         problems.sort(key=lambda p: (p.row, FIELDS.index(p.field)))
         raise BatchRejected(problems[:MAX_PROBLEMS], total=len(problems), rows=n)
+    if ascending:  # the common case (files, exchanges): no copies
+        return CandleBatch(ts, o, h, lo, c, volume)
     return CandleBatch(sorted_ts, o[order], h[order], lo[order], c[order], volume[order])
