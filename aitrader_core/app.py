@@ -107,8 +107,9 @@ class App:
         with tqdm(total=len(batch), unit="bar", disable=not progress, desc=source) as bar:
             result = self.store.upsert(key, batch, progress=bar.update)
         self._count(result)
-        return IngestReport(source, key, len(batch), result.inserted, result.updated,
-                            result.unchanged, 0)  # fmt: skip
+        return IngestReport(
+            source, key, len(batch), result.inserted, result.updated, result.unchanged, 0
+        )
 
     def ingest_file(
         self,
@@ -122,8 +123,9 @@ class App:
     ) -> IngestReport:
         """Read a candle file (format detected or given) and upsert it as one batch."""
         frame = ingest.read_ohlcv_file(path, fmt)
-        return self.store_candles(exchange, symbol, timeframe, frame, source=str(path),
-                                  progress=progress)  # fmt: skip
+        return self.store_candles(
+            exchange, symbol, timeframe, frame, source=str(path), progress=progress
+        )
 
     def ingest_exchange(
         self,
@@ -156,8 +158,15 @@ class App:
             rows += len(frame)
             total += result
         self._count(total)
-        return IngestReport(f"{key.exchange} fetch_ohlcv", key, rows, total.inserted,
-                            total.updated, total.unchanged, 0)  # fmt: skip
+        return IngestReport(
+            f"{key.exchange} fetch_ohlcv",
+            key,
+            rows,
+            total.inserted,
+            total.updated,
+            total.unchanged,
+            0,
+        )
 
     def ingest_sample(self, *, progress: bool = False) -> list[IngestReport]:
         """Load the bundled real Binance candles (``data/sample/*.csv.gz``)."""
@@ -204,8 +213,14 @@ class App:
         lo, hi = _time_bounds(start, end)
         if order not in ("asc", "desc"):
             raise ValidationError("must be asc or desc", field="order")
-        return self.store.page(key, start=lo, end=hi, limit=limit, order=order,  # type: ignore[arg-type]
-                               cursor=cursor)  # fmt: skip
+        return self.store.page(
+            key,
+            start=lo,
+            end=hi,
+            limit=limit,
+            order=order,  # type: ignore[arg-type]
+            cursor=cursor,
+        )
 
     def bars(
         self,

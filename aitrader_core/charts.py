@@ -51,21 +51,33 @@ def candlestick_figure(bars: pd.DataFrame, *, title: str = "", height: int = 420
         active_scroll="xwheel_zoom",
     )
     price.segment("time", "high", "time", "low", color="color", source=source)
-    price.vbar("time", width_ms, "open", "close", fill_color="color", line_color="color",
-               source=source)  # fmt: skip
+    price.vbar(
+        "time", width_ms, "open", "close", fill_color="color", line_color="color", source=source
+    )
     price.yaxis.formatter = NumeralTickFormatter(format="0,0.[00000000]")
     price.add_tools(
         HoverTool(
-            tooltips=[("time", "@time{%F %H:%M}"), ("open", "@open{0,0.[00000000]}"),
-                      ("high", "@high{0,0.[00000000]}"), ("low", "@low{0,0.[00000000]}"),
-                      ("close", "@close{0,0.[00000000]}"), ("volume", "@volume{0,0.[00]}")],
+            tooltips=[
+                ("time", "@time{%F %H:%M}"),
+                ("open", "@open{0,0.[00000000]}"),
+                ("high", "@high{0,0.[00000000]}"),
+                ("low", "@low{0,0.[00000000]}"),
+                ("close", "@close{0,0.[00000000]}"),
+                ("volume", "@volume{0,0.[00]}"),
+            ],
             formatters={"@time": "datetime"},
             mode="vline",
         )
-    )  # fmt: skip
-    volume = figure(x_axis_type="datetime", height=120, sizing_mode="stretch_width",
-                    x_range=price.x_range, tools="")  # fmt: skip
-    volume.vbar("time", width_ms, "volume", fill_color="color", line_color="color",
-                source=source, alpha=0.6)  # fmt: skip
+    )
+    volume = figure(
+        x_axis_type="datetime",
+        height=120,
+        sizing_mode="stretch_width",
+        x_range=price.x_range,
+        tools="",
+    )
+    volume.vbar(
+        "time", width_ms, "volume", fill_color="color", line_color="color", source=source, alpha=0.6
+    )
     volume.yaxis.formatter = NumeralTickFormatter(format="0.[0]a")
     return column(price, volume, sizing_mode="stretch_width")

@@ -144,8 +144,13 @@ def serve(
     bind_host, bind_port = host or settings.host, port or settings.port
     typer.echo(f"AI Trader service on http://{bind_host}:{bind_port}  (docs: /docs)")
     # By import string: the core never imports the service (see DESIGN.md layers).
-    uvicorn.run("service.app:create_app", factory=True, host=bind_host, port=bind_port,
-                log_level=settings.log_level.lower())  # fmt: skip
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        log_level=settings.log_level.lower(),
+    )
 
 
 def main() -> None:

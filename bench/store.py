@@ -62,11 +62,21 @@ def export_through_service(db_url: str, home: Path, rows: int) -> tuple[float, f
     """Stream /ohlcv.csv from a real service; return (rows/s, service RSS growth MB)."""
     port = free_port()
     env = {**os.environ, "AITRADER_DB_URL": db_url, "AITRADER_HOME": str(home)}
-    proc = subprocess.Popen(  # noqa: S603 - our own service
-        [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory",
-         "--port", str(port), "--log-level", "warning"],
-        env=env, cwd=ROOT,
-    )  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "service.app:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(200):
@@ -122,9 +132,13 @@ def bench(name: str, db_url: str, frame: pd.DataFrame, home: Path) -> dict[str, 
     ingest_rss = peak_rss_mb() - rss0
     engine.dispose()
     export_rate, export_rss = export_through_service(db_url, home, len(frame))
-    return {"ingest rows/s": ingest, "re-ingest rows/s": reingest,
-            "ingest peak RSS +MB": ingest_rss, "CSV export rows/s": export_rate,
-            "export service peak RSS +MB": export_rss}  # fmt: skip
+    return {
+        "ingest rows/s": ingest,
+        "re-ingest rows/s": reingest,
+        "ingest peak RSS +MB": ingest_rss,
+        "CSV export rows/s": export_rate,
+        "export service peak RSS +MB": export_rss,
+    }
 
 
 def main() -> None:
@@ -133,8 +147,8 @@ def main() -> None:
     parser.add_argument("--pg-url", default=os.environ.get("AITRADER_TEST_PG_URL"))
     args = parser.parse_args()
     frame = million_bars(args.rows)
-    print(f"{len(frame):,} real BTC/USDT 5m bars "
-          f"({pd.Timestamp(frame.ts.iloc[0], unit='ms')} → {pd.Timestamp(frame.ts.iloc[-1], unit='ms')})")  # fmt: skip
+    first, last = (pd.Timestamp(int(frame.ts.iloc[i]), unit="ms") for i in (0, -1))
+    print(f"{len(frame):,} real BTC/USDT 5m bars ({first} → {last})")
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="aitrader-bench-") as tmp:
         home = Path(tmp)
@@ -154,9 +168,11 @@ def main() -> None:
     table = pd.DataFrame(results).round(1)
     print(table.to_string())
     sqlite = results["SQLite"]
-    print(f"\nSQLite ingest vs target 300,000 rows/s: {sqlite['ingest rows/s'] / 300_000:.2f}x; "
-          f"1M-row CSV export service RSS growth {sqlite['export service peak RSS +MB']:.1f} MB "
-          "(target < 100 MB)")  # fmt: skip
+    print(
+        f"\nSQLite ingest vs target 300,000 rows/s: {sqlite['ingest rows/s'] / 300_000:.2f}x; "
+        f"1M-row CSV export service RSS growth {sqlite['export service peak RSS +MB']:.1f} MB "
+        "(target < 100 MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,9 @@ def create_app(settings: Settings | None = None, core: App | None = None) -> Fas
             if owned:
                 app.state.core.close()
 
-    app = FastAPI(title="AI Trader", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)  # fmt: skip
+    app = FastAPI(
+        title="AI Trader", version=__version__, description=DESCRIPTION, lifespan=lifespan
+    )
     if core is not None:  # usable without running the lifespan (TestClient without `with`)
         app.state.core = core
     errors.install(app)

@@ -41,9 +41,24 @@ TIMEFRAMES: dict[str, int | None] = {
 _WEEK_OFFSET_MS = 4 * 1440 * _MINUTE
 
 _QUOTES = (
-    "USDT", "USDC", "FDUSD", "TUSD", "BUSD", "DAI", "USD", "EUR", "GBP", "TRY", "BRL",
-    "BTC", "ETH", "BNB", "SOL", "XRP", "DOGE",
-)  # fmt: skip
+    "USDT",
+    "USDC",
+    "FDUSD",
+    "TUSD",
+    "BUSD",
+    "DAI",
+    "USD",
+    "EUR",
+    "GBP",
+    "TRY",
+    "BRL",
+    "BTC",
+    "ETH",
+    "BNB",
+    "SOL",
+    "XRP",
+    "DOGE",
+)
 _SYMBOL_RE = re.compile(r"^[A-Z0-9]{1,20}/[A-Z0-9]{1,20}(:[A-Z0-9]{1,20})?$")
 
 
@@ -185,9 +200,11 @@ def to_epoch_ms(values: Sequence[object] | np.ndarray | pd.Series) -> np.ndarray
     out = np.empty(len(series), dtype=np.int64)
     raw = series.to_numpy(dtype=object)
     numeric = np.array(
-        [isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
-         for v in raw]
-    )  # fmt: skip
+        [
+            isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+            for v in raw
+        ]
+    )
     if numeric.any():
         nums = np.array([float(v) for v in raw[numeric]])
         if not np.isfinite(nums).all():

@@ -377,9 +377,11 @@ class CandleStore:
                 select(func.count()).select_from(lagged).where(gap_where)
             ).scalar_one()
             gap_rows = conn.execute(
-                select(lagged.c.prev, lagged.c.ts).where(gap_where).order_by(lagged.c.ts)
+                select(lagged.c.prev, lagged.c.ts)
+                .where(gap_where)
+                .order_by(lagged.c.ts)
                 .limit(max_gaps)
-            ).all()  # fmt: skip
+            ).all()
         gaps = [(int(p) + step, int(t) - step) for p, t in gap_rows]
         expected = (int(last) - int(first)) // step + 1
         return Coverage(key, int(count), int(first), int(last), expected, int(gap_count), gaps)

@@ -99,8 +99,9 @@ def get_ohlcv(
     cursor: Annotated[str | None, Query(max_length=40)] = None,
 ) -> CandlePage:
     """Bars of one series; ``order=desc`` gives the latest first. Follow ``next_cursor``."""
-    page = core.candles(exchange, symbol, timeframe, start=start, end=end, limit=limit,
-                        order=order, cursor=cursor)  # fmt: skip
+    page = core.candles(
+        exchange, symbol, timeframe, start=start, end=end, limit=limit, order=order, cursor=cursor
+    )
     key = core_key(exchange, symbol, timeframe)
     rows = [
         Candle(
@@ -114,8 +115,14 @@ def get_ohlcv(
         )
         for ts, o, h, lo, c, v in page.rows.itertuples(index=False, name=None)
     ]
-    return CandlePage(exchange=key[0], symbol=key[1], timeframe=key[2], order=order, rows=rows,
-                      next_cursor=page.next_cursor)  # fmt: skip
+    return CandlePage(
+        exchange=key[0],
+        symbol=key[1],
+        timeframe=key[2],
+        order=order,
+        rows=rows,
+        next_cursor=page.next_cursor,
+    )
 
 
 @router.get(

@@ -18,9 +18,10 @@ class CandleIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    ts: Annotated[StrictInt, Field(ge=0, le=10**17)] | Annotated[
-        StrictStr, Field(min_length=1, max_length=40)
-    ]
+    ts: (
+        Annotated[StrictInt, Field(ge=0, le=10**17)]
+        | Annotated[StrictStr, Field(min_length=1, max_length=40)]
+    )
     open: float = Field(gt=0)
     high: float = Field(gt=0)
     low: float = Field(gt=0)

@@ -20,9 +20,15 @@ from aitrader_core.errors import ValidationError
 
 @pytest.mark.parametrize(
     ("raw", "unified"),
-    [("btcusdt", "BTC/USDT"), ("BTC-USDT", "BTC/USDT"), ("BTC_USDT", "BTC/USDT"),
-     ("eth/btc", "ETH/BTC"), ("SOLFDUSD", "SOL/FDUSD"), ("XRP/USDT:USDT", "XRP/USDT:USDT")],
-)  # fmt: skip
+    [
+        ("btcusdt", "BTC/USDT"),
+        ("BTC-USDT", "BTC/USDT"),
+        ("BTC_USDT", "BTC/USDT"),
+        ("eth/btc", "ETH/BTC"),
+        ("SOLFDUSD", "SOL/FDUSD"),
+        ("XRP/USDT:USDT", "XRP/USDT:USDT"),
+    ],
+)
 def test_symbols_normalise_to_ccxt_unified_form(raw: str, unified: str) -> None:
     assert normalize_symbol(raw) == unified
 

@@ -5,10 +5,24 @@ from __future__ import annotations
 import aitrader_core
 
 PINNED = {
-    "AITraderError", "App", "BatchRejected", "CandleStore", "Clock", "ConfigError",
-    "ExchangeError", "FormatError", "IngestReport", "NotFoundError", "ReplayClock",
-    "SeriesKey", "Settings", "SystemClock", "UpsertResult", "ValidationError", "__version__",
-}  # fmt: skip
+    "AITraderError",
+    "App",
+    "BatchRejected",
+    "CandleStore",
+    "Clock",
+    "ConfigError",
+    "ExchangeError",
+    "FormatError",
+    "IngestReport",
+    "NotFoundError",
+    "ReplayClock",
+    "SeriesKey",
+    "Settings",
+    "SystemClock",
+    "UpsertResult",
+    "ValidationError",
+    "__version__",
+}
 
 
 def test_all_is_pinned() -> None:

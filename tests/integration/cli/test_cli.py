@@ -22,8 +22,13 @@ def run(args: list[str], home: Path, db_url: str | None = None) -> subprocess.Co
         env["AITRADER_DB_URL"] = db_url
     return subprocess.run(  # noqa: S603 - our own entry point
         [sys.executable, "-m", "aitrader_core.cli", *args],
-        capture_output=True, text=True, env=env, cwd=home, timeout=120, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=home,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_ingest_twice_then_export(tmp_path: Path, db_url: str) -> None:
@@ -52,8 +57,10 @@ def test_ingest_twice_then_export(tmp_path: Path, db_url: str) -> None:
 def test_every_native_layout_ingests(
     tmp_path: Path, name: str, symbol: str, timeframe: str, rows: int | None
 ) -> None:
-    result = run(["ingest", "csv", str(FORMATS / name), "--symbol", symbol,
-                  "--timeframe", timeframe], tmp_path)  # fmt: skip
+    result = run(
+        ["ingest", "csv", str(FORMATS / name), "--symbol", symbol, "--timeframe", timeframe],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert f"{symbol} {timeframe}:" in result.stdout
     assert "rejected 0" in result.stdout
@@ -68,8 +75,7 @@ def test_invalid_file_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
         "2024-03-01T00:00:00Z,10,12,9,11,1\n"
         "2024-03-01T00:05:00Z,10,8,9,11,1\n"
     )
-    result = run(["ingest", "csv", str(bad), "--symbol", "BTC/USDT", "--timeframe", "5m"],
-                 tmp_path)  # fmt: skip
+    result = run(["ingest", "csv", str(bad), "--symbol", "BTC/USDT", "--timeframe", "5m"], tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error: batch rejected, nothing written")
     assert "row 1, high" in result.stderr

@@ -14,17 +14,33 @@ Q = {"symbol": "BTC/USDT", "timeframe": "1h"}
 
 
 def _candle(ts: str, price: float = 100.0) -> dict:
-    return {"ts": ts, "open": price, "high": price + 1, "low": price - 1, "close": price,
-            "volume": 2.0}  # fmt: skip
+    return {
+        "ts": ts,
+        "open": price,
+        "high": price + 1,
+        "low": price - 1,
+        "close": price,
+        "volume": 2.0,
+    }
 
 
 def test_store_counts_inserted_updated_unchanged(client: TestClient) -> None:
-    body = {"symbol": "ethusdt", "timeframe": "1h",
-            "candles": [_candle("2024-01-01T00:00:00Z"), _candle("2024-01-01T01:00:00Z")]}  # fmt: skip
+    body = {
+        "symbol": "ethusdt",
+        "timeframe": "1h",
+        "candles": [_candle("2024-01-01T00:00:00Z"), _candle("2024-01-01T01:00:00Z")],
+    }
     first = client.post("/prices/store", json=body)
     assert first.status_code == 200, first.text
-    assert first.json() == {"exchange": "binance", "symbol": "ETH/USDT", "timeframe": "1h",
-                            "inserted": 2, "updated": 0, "unchanged": 0, "rejected": 0}  # fmt: skip
+    assert first.json() == {
+        "exchange": "binance",
+        "symbol": "ETH/USDT",
+        "timeframe": "1h",
+        "inserted": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 0,
+    }
     body["candles"][1] = _candle("2024-01-01T01:00:00Z", 101.0)
     second = client.post("/prices/store", json=body).json()
     assert (second["inserted"], second["updated"], second["unchanged"]) == (0, 1, 1)
@@ -33,8 +49,11 @@ def test_store_counts_inserted_updated_unchanged(client: TestClient) -> None:
 def test_invalid_row_rejects_whole_batch_with_row_and_field(client: TestClient) -> None:
     bad = _candle("2024-01-01T01:00:00Z")
     bad["high"] = 50.0
-    body = {"symbol": "ETH/USDT", "timeframe": "1h",
-            "candles": [_candle("2024-01-01T00:00:00Z"), bad]}  # fmt: skip
+    body = {
+        "symbol": "ETH/USDT",
+        "timeframe": "1h",
+        "candles": [_candle("2024-01-01T00:00:00Z"), bad],
+    }
     resp = client.post("/prices/store", json=body)
     assert resp.status_code == 422
     payload = resp.json()
@@ -56,18 +75,21 @@ def test_unknown_timeframe_and_symbol_are_422_naming_the_field(client: TestClien
 def test_latest_first_and_cursor(client: TestClient, btc_1h: pd.DataFrame) -> None:
     page = client.get("/ohlcv", params={**Q, "order": "desc", "limit": 3}).json()
     assert [r["time"] for r in page["rows"]] == list(btc_1h["timestamp"].iloc[497:500][::-1])
-    nxt = client.get("/ohlcv", params={**Q, "order": "desc", "limit": 3,
-                                       "cursor": page["next_cursor"]}).json()  # fmt: skip
+    nxt = client.get(
+        "/ohlcv", params={**Q, "order": "desc", "limit": 3, "cursor": page["next_cursor"]}
+    ).json()
     assert [r["time"] for r in nxt["rows"]] == list(btc_1h["timestamp"].iloc[494:497][::-1])
     wrong = client.get("/ohlcv", params={**Q, "order": "asc", "cursor": page["next_cursor"]})
     assert wrong.status_code == 422
 
 
 def test_range_with_iso_and_epoch_bounds(client: TestClient) -> None:
-    iso = client.get("/ohlcv", params={**Q, "start": "2023-01-02T00:00:00Z",
-                                       "end": "2023-01-02T05:00:00Z"}).json()  # fmt: skip
-    epoch = client.get("/ohlcv", params={**Q, "start": "1672617600000",
-                                         "end": "1672635600000"}).json()  # fmt: skip
+    iso = client.get(
+        "/ohlcv", params={**Q, "start": "2023-01-02T00:00:00Z", "end": "2023-01-02T05:00:00Z"}
+    ).json()
+    epoch = client.get(
+        "/ohlcv", params={**Q, "start": "1672617600000", "end": "1672635600000"}
+    ).json()
     assert len(iso["rows"]) == 5
     assert iso["rows"] == epoch["rows"]
     assert client.get("/ohlcv", params={**Q, "start": "tomorrow"}).status_code == 422
@@ -90,8 +112,16 @@ def test_coverage_and_series(client: TestClient) -> None:
     assert cov["first"] == "2023-01-01T00:00:00Z"
     assert cov["missing"] == 0
     series = client.get("/ohlcv/series").json()
-    assert series == [{"exchange": "binance", "symbol": "BTC/USDT", "timeframe": "1h",
-                       "count": 500, "first_ts": cov["first_ts"], "last_ts": cov["last_ts"]}]  # fmt: skip
+    assert series == [
+        {
+            "exchange": "binance",
+            "symbol": "BTC/USDT",
+            "timeframe": "1h",
+            "count": 500,
+            "first_ts": cov["first_ts"],
+            "last_ts": cov["last_ts"],
+        }
+    ]
 
 
 def test_health_ready_reports_schema_state(client: TestClient, core: App) -> None:
@@ -119,9 +149,14 @@ def test_metrics_count_requests_per_route_and_status(client: TestClient) -> None
     client.get("/ohlcv", params=Q)
     assert sample("aitrader_http_requests_total", labels) - before == 2
     text = client.get("/metrics").text
-    assert 'aitrader_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/ohlcv"' in text
+    assert (
+        'aitrader_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/ohlcv"'
+        in text
+    )
 
 
 def test_malformed_json_is_4xx(client: TestClient) -> None:
-    resp = client.post("/prices/store", content=b"{not json", headers={"content-type": "application/json"})
+    resp = client.post(
+        "/prices/store", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert 400 <= resp.status_code < 500

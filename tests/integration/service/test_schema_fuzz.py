@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import schemathesis
 from fastapi import FastAPI
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from aitrader_core.app import App
 from aitrader_core.settings import Settings

@@ -102,8 +102,14 @@ def test_invalid_batch_changes_nothing_and_names_row_and_field(
     ],
 )
 def test_each_rule_rejects(store: CandleStore, patch: dict, field: str) -> None:
-    row = {"ts": 1_672_531_200_000, "open": 10.0, "high": 12.0, "low": 9.0, "close": 11.0,
-           "volume": 1.0}  # fmt: skip
+    row = {
+        "ts": 1_672_531_200_000,
+        "open": 10.0,
+        "high": 12.0,
+        "low": 9.0,
+        "close": 11.0,
+        "volume": 1.0,
+    }
     with pytest.raises(ValidationError) as info:
         store.upsert(KEY, [row, {**row, **patch, "ts": patch.get("ts", row["ts"] + 3_600_000)}])
     assert info.value.field == field
@@ -210,9 +216,14 @@ def test_upsert_is_idempotent_property(store: CandleStore, rows: list) -> None:
     by_ts = {}
     for i, price, spread, vol in rows:
         ts = 1_700_000_040_000 + i * 60_000  # a minute boundary in 2023
-        by_ts[ts] = {"ts": ts, "open": price, "close": price,
-                             "high": price * (1 + spread), "low": price / (1 + spread),
-                             "volume": vol}  # fmt: skip
+        by_ts[ts] = {
+            "ts": ts,
+            "open": price,
+            "close": price,
+            "high": price * (1 + spread),
+            "low": price / (1 + spread),
+            "volume": vol,
+        }
     batch = list(by_ts.values())
     store.upsert(key, batch)
     snapshot = _all(store, key)
