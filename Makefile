@@ -49,7 +49,8 @@ lint: install
 test: lint test-only
 
 test-only: install
-	$(BIN)/pytest tests aitrader_core --doctest-modules --nbmake notebooks -p no:cacheprovider
+	$(BIN)/pytest tests aitrader_core --doctest-modules --nbmake notebooks -p no:cacheprovider \
+		--ignore=aitrader_core/store/migrations
 
 bench: install
 	$(BIN)/python bench/store.py
