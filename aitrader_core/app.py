@@ -259,7 +259,7 @@ class App:
 
 
 def _time_bounds(start: str | int | None, end: str | int | None) -> tuple[int | None, int | None]:
-    bounds = []
+    bounds: list[int | None] = []
     for name, value in (("start", start), ("end", end)):
         if value is None or value == "":
             bounds.append(None)

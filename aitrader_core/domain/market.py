@@ -129,9 +129,9 @@ def align_check(ts_ms: np.ndarray, timeframe: str) -> np.ndarray:
     ts = np.asarray(ts_ms, dtype=np.int64)
     if step is None:
         floored = month_floor(ts)
-        return floored != ts
+        return np.asarray(floored != ts)
     offset = _WEEK_OFFSET_MS if timeframe == "1w" else 0
-    return (ts - offset) % step != 0
+    return np.asarray((ts - offset) % step != 0)
 
 
 def month_floor(ts_ms: np.ndarray) -> np.ndarray:
@@ -166,7 +166,7 @@ def epoch_to_ms(values: np.ndarray) -> np.ndarray:
     scale = np.select(
         [mag < _S_LIMIT, mag < _MS_LIMIT, mag < _US_LIMIT], [1000.0, 1.0, 1e-3], default=1e-6
     )
-    return np.round(arr * scale).astype(np.int64)
+    return np.asarray(np.round(arr * scale), dtype=np.int64)
 
 
 def to_epoch_ms(values: Sequence[object] | np.ndarray | pd.Series) -> np.ndarray:
@@ -186,7 +186,7 @@ def to_epoch_ms(values: Sequence[object] | np.ndarray | pd.Series) -> np.ndarray
         dt = series.dt.tz_localize("UTC") if series.dt.tz is None else series.dt.tz_convert("UTC")
         if dt.isna().any():
             raise ValidationError("missing timestamp", field="ts", row=int(np.argmax(dt.isna())))
-        return dt.dt.as_unit("ms").astype("int64").to_numpy()
+        return np.asarray(dt.dt.as_unit("ms").astype("int64").to_numpy(), dtype=np.int64)
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series):
         arr = series.to_numpy(dtype=np.float64)
         bad = ~np.isfinite(arr)
@@ -196,7 +196,7 @@ def to_epoch_ms(values: Sequence[object] | np.ndarray | pd.Series) -> np.ndarray
     if pd.api.types.infer_dtype(series, skipna=False) == "string":
         parsed = pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601")
         if not parsed.isna().any():
-            return parsed.dt.as_unit("ms").astype("int64").to_numpy()
+            return np.asarray(parsed.dt.as_unit("ms").astype("int64").to_numpy(), dtype=np.int64)
     out = np.empty(len(series), dtype=np.int64)
     raw = series.to_numpy(dtype=object)
     numeric = np.array(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -185,7 +185,8 @@ class CandleStore:
         # per-row tuples built in C, no dicts, no SQLAlchemy parameter processing.
         cursor = conn.connection.cursor()  # same connection and transaction
         try:
-            cursor.executemany(str(compiled), zip(*(columns[p] for p in order)))  # noqa: B905
+            rows: Any = zip(*(columns[p] for p in order))  # noqa: B905 - sqlite3 takes iterables
+            cursor.executemany(str(compiled), rows)
         finally:
             cursor.close()
 
@@ -200,7 +201,7 @@ class CandleStore:
             "(LIKE ohlcv INCLUDING DEFAULTS) ON COMMIT DROP"
         )
         conn.exec_driver_sql("TRUNCATE _ohlcv_in")
-        raw = conn.connection.driver_connection
+        raw: Any = conn.connection.driver_connection
         with (
             raw.cursor() as cur,
             cur.copy(f"COPY _ohlcv_in ({cols}) FROM STDIN (FORMAT binary)") as cp,
@@ -468,7 +469,7 @@ def _series_where(key: SeriesKey) -> Any:
     )
 
 
-def _frame(rows: list[Any]) -> pd.DataFrame:
+def _frame(rows: Sequence[Any]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(FIELDS))
     frame["ts"] = frame["ts"].astype("int64")
     for f in _VALUE_FIELDS:
