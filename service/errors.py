@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from aitrader_core.errors import AITraderError, ConfigError, NotFoundError, ValidationError
 from aitrader_core.store import BatchRejected
@@ -14,6 +15,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     400: {"description": "Malformed request (e.g. invalid JSON)"},
     404: {"description": "Not found"},
     422: {"description": "Invalid input; `detail` names each field (and row) at fault"},
+    503: {"description": "Database busy, unavailable or not migrated; nothing was written"},
 }
 
 
@@ -52,6 +54,21 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ConfigError)
     async def _config(_: Request, exc: ConfigError) -> JSONResponse:
         return JSONResponse(status_code=400, content={"detail": str(exc)})
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
+        # A concurrent writer took the same keys, the database is locked or down,
+        # or the schema is not migrated: nothing was written; the client may retry.
+        kind = (
+            "conflict with a concurrent write"
+            if isinstance(exc, IntegrityError)
+            else ("database unavailable or not migrated")
+        )
+        return JSONResponse(
+            status_code=503,
+            headers={"Retry-After": "1"},
+            content={"detail": f"{kind}; nothing was written, retry: {type(exc.orig).__name__}"},
+        )
 
     @app.exception_handler(AITraderError)
     async def _other(_: Request, exc: AITraderError) -> JSONResponse:

@@ -97,7 +97,7 @@ class CandleStore:
         self.engine = engine
         self._dialect = engine.dialect.name
         self._series_ids: dict[SeriesKey, int] = {}
-        self._compiled_upsert: Any = None
+        self._compiled: dict[bool, Any] = {}
 
     # -- writing -----------------------------------------------------------------
     def upsert(
@@ -145,11 +145,16 @@ class CandleStore:
             present = np.zeros(len(b), dtype=bool)
             same = present
             write = np.ones(len(b), dtype=bool)
-        idx = np.flatnonzero(write)
-        if len(idx):
-            self._write_rows(conn, sid, b, idx)
-        inserted = int((~present).sum())
-        return UpsertResult(inserted, len(idx) - inserted, int(same.sum()))
+        new, changed = np.flatnonzero(~present), np.flatnonzero(write & present)
+        # Rows absent when read inside this transaction are inserted plainly (no
+        # conflict handling to pay for). Should another writer add the same key
+        # meanwhile, the primary key refuses it and the whole transaction rolls
+        # back: an error, never a duplicate or a half-written batch.
+        if len(new):
+            self._write_rows(conn, sid, b, new, upsert=False)
+        if len(changed):
+            self._write_rows(conn, sid, b, changed, upsert=True)
+        return UpsertResult(len(new), len(changed), int(same.sum()))
 
     def _existing(self, conn: Connection, sid: int, lo: int, hi: int) -> np.ndarray:
         """Stored rows of a ts range as an (n, 6) float array, NaN for NULL volume."""
@@ -166,11 +171,13 @@ class CandleStore:
         raw[raw[:, 5] == 1, 6] = np.nan
         return raw[:, [0, 1, 2, 3, 4, 6]]
 
-    def _write_rows(self, conn: Connection, sid: int, b: CandleBatch, idx: np.ndarray) -> None:
+    def _write_rows(
+        self, conn: Connection, sid: int, b: CandleBatch, idx: np.ndarray, *, upsert: bool
+    ) -> None:
         if self._dialect == "postgresql":
-            self._copy_rows(conn, sid, b, idx)
+            self._copy_rows(conn, sid, b, idx, upsert=upsert)
             return
-        compiled = self._upsert_sql(conn)
+        compiled = self._sqlite_sql(conn, upsert=upsert)
         vol = b.volume[idx]
         volume = vol.tolist()
         for i in np.flatnonzero(np.isnan(vol)).tolist():
@@ -190,40 +197,50 @@ class CandleStore:
         finally:
             cursor.close()
 
-    def _copy_rows(self, conn: Connection, sid: int, b: CandleBatch, idx: np.ndarray) -> None:
-        """PostgreSQL: COPY into a temporary table, then one INSERT … ON CONFLICT."""
+    def _copy_rows(
+        self, conn: Connection, sid: int, b: CandleBatch, idx: np.ndarray, *, upsert: bool
+    ) -> None:
+        """PostgreSQL: binary COPY; changed rows go through a temporary table and ON CONFLICT."""
         payload = _pg_binary_copy(sid, b, idx)
         cols = ", ".join(_ROW_FIELDS)
-        updates = ", ".join(f"{f} = EXCLUDED.{f}" for f in _VALUE_FIELDS)
-        changed = " OR ".join(f"ohlcv.{f} IS DISTINCT FROM EXCLUDED.{f}" for f in _VALUE_FIELDS)
-        conn.exec_driver_sql(
-            "CREATE TEMP TABLE IF NOT EXISTS _ohlcv_in "
-            "(LIKE ohlcv INCLUDING DEFAULTS) ON COMMIT DROP"
-        )
-        conn.exec_driver_sql("TRUNCATE _ohlcv_in")
         raw: Any = conn.connection.driver_connection
+        target = "ohlcv"
+        if upsert:
+            target = "_ohlcv_in"
+            conn.exec_driver_sql(
+                "CREATE TEMP TABLE IF NOT EXISTS _ohlcv_in "
+                "(LIKE ohlcv INCLUDING DEFAULTS) ON COMMIT DROP"
+            )
+            conn.exec_driver_sql("TRUNCATE _ohlcv_in")
         with (
             raw.cursor() as cur,
-            cur.copy(f"COPY _ohlcv_in ({cols}) FROM STDIN (FORMAT binary)") as cp,
+            cur.copy(f"COPY {target} ({cols}) FROM STDIN (FORMAT binary)") as cp,
         ):
             cp.write(payload)
-        conn.exec_driver_sql(
-            f"INSERT INTO ohlcv ({cols}) SELECT {cols} FROM _ohlcv_in "  # noqa: S608 - constants
-            f"ON CONFLICT (series_id, ts) DO UPDATE SET {updates} WHERE {changed}"
-        )
-
-    def _upsert_sql(self, conn: Connection) -> Any:
-        if self._compiled_upsert is None:
-            insert = (sqlite.insert if self._dialect == "sqlite" else postgresql.insert)(ohlcv)
-            stmt = insert.on_conflict_do_update(
-                index_elements=[ohlcv.c.series_id, ohlcv.c.ts],
-                set_={f: insert.excluded[f] for f in _VALUE_FIELDS},
-                where=or_(
-                    *(ohlcv.c[f].is_distinct_from(insert.excluded[f]) for f in _VALUE_FIELDS)
-                ),
+        if upsert:
+            updates = ", ".join(f"{f} = EXCLUDED.{f}" for f in _VALUE_FIELDS)
+            changed = " OR ".join(f"ohlcv.{f} IS DISTINCT FROM EXCLUDED.{f}" for f in _VALUE_FIELDS)
+            conn.exec_driver_sql(
+                f"INSERT INTO ohlcv ({cols}) SELECT {cols} FROM _ohlcv_in "  # noqa: S608
+                f"ON CONFLICT (series_id, ts) DO UPDATE SET {updates} WHERE {changed}"
             )
-            self._compiled_upsert = stmt.compile(dialect=conn.dialect)
-        return self._compiled_upsert
+
+    def _sqlite_sql(self, conn: Connection, *, upsert: bool) -> Any:
+        if upsert not in self._compiled:
+            insert = sqlite.insert(ohlcv)
+            stmt = (
+                insert.on_conflict_do_update(
+                    index_elements=[ohlcv.c.series_id, ohlcv.c.ts],
+                    set_={f: insert.excluded[f] for f in _VALUE_FIELDS},
+                    where=or_(
+                        *(ohlcv.c[f].is_distinct_from(insert.excluded[f]) for f in _VALUE_FIELDS)
+                    ),
+                )
+                if upsert
+                else insert
+            )
+            self._compiled[upsert] = stmt.compile(dialect=conn.dialect)
+        return self._compiled[upsert]
 
     def _series_id(self, conn: Connection, key: SeriesKey) -> int | None:
         if key not in self._series_ids:

@@ -160,3 +160,15 @@ def test_malformed_json_is_4xx(client: TestClient) -> None:
         "/prices/store", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert 400 <= resp.status_code < 500
+
+
+def test_unmigrated_database_is_503_not_500(tmp_path) -> None:
+    from aitrader_core.settings import Settings
+    from service.app import create_app
+
+    core = App.from_settings(Settings(home=tmp_path, _env_file=None))
+    with TestClient(create_app(core.settings, core)) as c:
+        resp = c.get("/ohlcv", params=Q)
+    assert resp.status_code == 503
+    assert resp.headers["retry-after"] == "1"
+    assert "nothing was written" in resp.json()["detail"]
