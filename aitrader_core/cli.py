@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -31,7 +32,9 @@ Timeframe = Annotated[str, typer.Option(help="ccxt timeframe: 1m 5m 1h 1d …")]
 
 
 def _app() -> App:
-    app = App.from_settings(Settings())
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    app = App.from_settings(settings)
     app.upgrade_db()
     return app
 
