@@ -10,8 +10,9 @@ import pytest
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
-from make_notebook import build  # noqa: E402
-from notebooks import NOTEBOOKS  # noqa: E402
+from make_notebook import build
+
+from notebooks import NOTEBOOKS
 
 
 @pytest.mark.parametrize("rel", sorted(NOTEBOOKS))
