@@ -24,7 +24,9 @@ cli = typer.Typer(
 ingest_cli = typer.Typer(help="Load candles into the store.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 cli.add_typer(ingest_cli, name="ingest")
+ensemble_cli = typer.Typer(help="Strategy ensembles.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+cli.add_typer(ensemble_cli, name="ensemble")
 
 Exchange = Annotated[str, typer.Option(help="ccxt exchange id")]
 Symbol = Annotated[str, typer.Option(help="BTC/USDT, btcusdt, BTC-USDT …")]
@@ -111,6 +113,21 @@ def db_upgrade() -> None:
     settings = Settings()
     App.from_settings(settings).upgrade_db()
     typer.echo(f"schema current on {settings.database_url}")
+
+
+@ensemble_cli.command("validate")
+def ensemble_validate(
+    file: Annotated[Path, typer.Argument(help="ensemble YAML (configs/ensembles/*.yaml)")],
+) -> None:
+    """Check an ensemble file and print every problem at once (exit 2 if any)."""
+    from aitrader_core.strategies import ensemble_errors
+
+    errors = ensemble_errors(file)
+    for line in errors:
+        typer.echo(line, err=True)
+    if errors:
+        raise SystemExit(2)
+    typer.echo(f"{file}: valid")
 
 
 @cli.command("export")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import nb_04_ensembles
+
 DATA_01 = [
     (
         "md",
@@ -82,4 +84,5 @@ show(candlestick_figure(bars, title=f"{symbol} {timeframe} · {exchange}"))
 
 NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
     "notebooks/01_data.ipynb": DATA_01,
+    "notebooks/04_ensembles.ipynb": nb_04_ensembles.CELLS,
 }

@@ -110,3 +110,23 @@ def test_bad_database_url_names_the_setting(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "AITRADER_DB_URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_ensemble_validate_prints_every_problem(tmp_path: Path) -> None:
+    good = run(["ensemble", "validate", str(ROOT / "configs" / "ensembles" / "default.yaml")],
+               tmp_path)  # fmt: skip
+    assert good.returncode == 0, good.stderr
+    assert "valid" in good.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: broken\nthreshold: 1.5\nmembers:\n"
+        "  - {name: a, kind: ema_cross, params: {fast: 1}}\n"
+        "  - {name: a, kind: nope}\n"
+    )
+    result = run(["ensemble", "validate", str(bad)], tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert any(line.startswith("members[0].params.fast:") for line in lines)
+    assert any(line.startswith("members[1].kind:") for line in lines)
+    assert any(line.startswith("threshold:") for line in lines)
+    assert "Traceback" not in result.stderr
