@@ -17,6 +17,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from aitrader_core import ingest
+from aitrader_core.clock import Clock, SystemClock
+from aitrader_core.compliance import Journal, VerifyReport
 from aitrader_core.domain.market import to_epoch_ms
 from aitrader_core.errors import ValidationError
 from aitrader_core.observability import CANDLES_WRITTEN
@@ -53,10 +55,12 @@ class IngestReport:
 class App:
     """Every use case of AI Trader, built from one :class:`Settings`."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock: Clock = clock or SystemClock()
         self.engine = make_engine(settings.database_url)
         self.store = CandleStore(self.engine)
+        self.journal = Journal(self.engine, self.clock)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> App:
@@ -190,6 +194,18 @@ class App:
     def _count(result: UpsertResult) -> None:
         for outcome in ("inserted", "updated", "unchanged"):
             CANDLES_WRITTEN.labels(outcome=outcome).inc(getattr(result, outcome))
+
+    # -- compliance ----------------------------------------------------------
+    def verify_journal(self, expected_head: str | None = None) -> VerifyReport:
+        """Check the journal's hash chain; names the first broken link."""
+        return self.journal.verify(expected_head=expected_head)
+
+    def export_journal(
+        self, start: str | int | None = None, end: str | int | None = None
+    ) -> Iterator[str]:
+        """Journal records in ``[start, end)`` as JSON lines."""
+        lo, hi = _time_bounds(start, end)
+        return self.journal.export_jsonl(from_ms=lo, to_ms=hi)
 
     # -- reading -------------------------------------------------------------
     def series(self) -> list[dict[str, Any]]:

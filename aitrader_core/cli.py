@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -25,7 +26,9 @@ ingest_cli = typer.Typer(help="Load candles into the store.", no_args_is_help=Tr
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 cli.add_typer(ingest_cli, name="ingest")
 ensemble_cli = typer.Typer(help="Strategy ensembles.", no_args_is_help=True)
+journal_cli = typer.Typer(help="The write-once compliance journal.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+cli.add_typer(journal_cli, name="journal")
 cli.add_typer(ensemble_cli, name="ensemble")
 
 Exchange = Annotated[str, typer.Option(help="ccxt exchange id")]
@@ -130,6 +133,33 @@ def ensemble_validate(
     typer.echo(f"{file}: valid")
 
 
+@journal_cli.command("verify")
+def journal_verify(
+    head: Annotated[
+        str | None, typer.Option(help="head hash kept elsewhere (detects truncation)")
+    ] = None,
+) -> None:
+    """Check the hash chain; report the first broken link (exit 1 when broken)."""
+    report = _app().verify_journal(head)
+    if report.ok:
+        typer.echo(f"journal OK: {report.records} records, head {report.head_hash}")
+        return
+    typer.echo(f"journal BROKEN at seq {report.first_bad_seq}: {report.problem}", err=True)
+    raise SystemExit(1)
+
+
+@journal_cli.command("export")
+def journal_export(
+    start: Annotated[
+        str | None, typer.Option("--from", help="ISO-8601 or epoch ms, inclusive")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="ISO-8601 or epoch ms, exclusive")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="file (default: stdout)")] = None,
+) -> None:
+    """Write journal records as JSON lines (each with its hashes)."""
+    _write(_app().export_journal(start, end), out)
+
+
 @cli.command("export")
 def export(
     symbol: Symbol,
@@ -140,13 +170,16 @@ def export(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="file (default: stdout)")] = None,
 ) -> None:
     """Write a series as uniform CSV (streamed)."""
-    stream = _app().export_csv(exchange, symbol, timeframe, start, end)
+    _write(_app().export_csv(exchange, symbol, timeframe, start, end), out)
+
+
+def _write(chunks: Iterator[str], out: Path | None) -> None:
     if out is None:
-        for chunk in stream:
+        for chunk in chunks:
             sys.stdout.write(chunk)
         return
     with out.open("w", encoding="utf-8") as fh:
-        for chunk in stream:
+        for chunk in chunks:
             fh.write(chunk)
     typer.echo(f"wrote {out}", err=True)
 

@@ -130,3 +130,22 @@ def test_ensemble_validate_prints_every_problem(tmp_path: Path) -> None:
     assert any(line.startswith("members[1].kind:") for line in lines)
     assert any(line.startswith("threshold:") for line in lines)
     assert "Traceback" not in result.stderr
+
+
+def test_journal_verify_and_export(tmp_path: Path) -> None:
+    from aitrader_core.app import App
+    from aitrader_core.settings import Settings
+
+    app = App.from_settings(Settings(home=tmp_path, _env_file=None))
+    app.upgrade_db()
+    for i in range(3):
+        app.journal.append("operator", {"action": "test", "i": i}, actor="cli-test")
+    app.close()
+    ok = run(["journal", "verify"], tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("journal OK: 3 records")
+    exported = run(["journal", "export"], tmp_path)
+    assert len(exported.stdout.strip().splitlines()) == 3
+    wrong_head = run(["journal", "verify", "--head", "ab" * 32], tmp_path)
+    assert wrong_head.returncode == 1
+    assert "BROKEN at seq 4" in wrong_head.stderr
