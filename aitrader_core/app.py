@@ -7,6 +7,7 @@ the layers below them.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -17,11 +18,13 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from aitrader_core import ingest
+from aitrader_core.backtest import BacktestResult
 from aitrader_core.clock import Clock, SystemClock
 from aitrader_core.compliance import Journal, VerifyReport
 from aitrader_core.domain.market import to_epoch_ms
 from aitrader_core.errors import ValidationError
 from aitrader_core.observability import CANDLES_WRITTEN
+from aitrader_core.research import BacktestRequest, backtest_bars, summary_json
 from aitrader_core.settings import Settings
 from aitrader_core.store import (
     BatchRejected,
@@ -35,8 +38,30 @@ from aitrader_core.store import (
     schema_is_current,
     upgrade,
 )
+from aitrader_core.strategies import load_ensemble
 
 _SAMPLE_NAME = re.compile(r"^(?P<pair>[A-Z0-9]+)_(?P<tf>\d+[smhdwM])_")
+
+
+@dataclass(frozen=True)
+class BacktestRun:
+    """A finished backtest: the request, the engine's result and its summary."""
+
+    request: BacktestRequest
+    key: SeriesKey
+    result: BacktestResult
+    signal: pd.Series
+    summary: dict[str, Any]
+
+    def export(self, folder: str | Path) -> list[Path]:
+        """Write journal, trades, equity (CSV, JSON, Parquet) and metrics.json."""
+        out = Path(folder)
+        written = self.result.export(out)
+        metrics = out / "metrics.json"
+        metrics.write_text(json.dumps(summary_json(self.summary), indent=2, default=str))
+        request = out / "request.json"
+        request.write_text(self.request.model_dump_json(indent=2))
+        return [*written, metrics, request]
 
 
 @dataclass(frozen=True)
@@ -194,6 +219,35 @@ class App:
     def _count(result: UpsertResult) -> None:
         for outcome in ("inserted", "updated", "unchanged"):
             CANDLES_WRITTEN.labels(outcome=outcome).inc(getattr(result, outcome))
+
+    # -- research ------------------------------------------------------------
+    def run_backtest(
+        self, request: BacktestRequest | Mapping[str, Any] | None = None, **fields: Any
+    ) -> BacktestRun:
+        """Backtest an ensemble or a strategy on stored candles.
+
+        Takes a :class:`BacktestRequest` (or its fields as a dict or keywords);
+        ``ensemble`` may also be a path to a YAML file. The CLI, notebooks and
+        ``POST /paper/backtest`` all come here, so they give identical results.
+        """
+        if not isinstance(request, BacktestRequest) or fields:
+            data = (
+                request.model_dump()
+                if isinstance(request, BacktestRequest)
+                else dict(request or {})
+            )
+            data.update(fields)
+            if isinstance(data.get("ensemble"), str | Path):
+                data["ensemble"] = load_ensemble(data["ensemble"])
+            request = BacktestRequest.model_validate(data)
+        key = SeriesKey.of(request.exchange, request.symbol, request.timeframe)
+        bars = self.bars(key.exchange, key.symbol, key.timeframe, request.start, request.end)
+        if len(bars) < 2:
+            raise ValidationError("fewer than 2 bars in the requested range", field="start")
+        result, signal = backtest_bars(
+            bars, request.ensemble_config(), request.config, symbol=key.symbol
+        )
+        return BacktestRun(request, key, result, signal, result.summary(key.timeframe))
 
     # -- compliance ----------------------------------------------------------
     def verify_journal(self, expected_head: str | None = None) -> VerifyReport:

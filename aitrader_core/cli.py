@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 from pydantic import ValidationError as PydanticValidationError
 
 from aitrader_core.app import App, IngestReport
 from aitrader_core.errors import AITraderError
 from aitrader_core.settings import Settings
+from aitrader_core.strategies.loader import validation_messages
 
 cli = typer.Typer(
     name="aitrader",
@@ -158,6 +160,94 @@ def journal_export(
 ) -> None:
     """Write journal records as JSON lines (each with its hashes)."""
     _write(_app().export_journal(start, end), out)
+
+
+@cli.command("backtest")
+def backtest(
+    symbol: Symbol,
+    timeframe: Timeframe,
+    ensemble: Annotated[Path | None, typer.Option(help="ensemble YAML")] = None,
+    strategy: Annotated[str | None, typer.Option(help="a single strategy kind instead")] = None,
+    param: Annotated[list[str] | None, typer.Option(help="strategy parameter key=value")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="engine config YAML (costs, sizing, exits)")
+    ] = None,
+    exchange: Exchange = "binance",
+    start: Annotated[str | None, typer.Option(help="ISO-8601 or epoch ms, inclusive")] = None,
+    end: Annotated[str | None, typer.Option(help="ISO-8601 or epoch ms, exclusive")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="output folder (default var/backtests/…)")
+    ] = None,
+) -> None:
+    """Backtest an ensemble (or one strategy) on stored candles; write journal, trades, equity."""
+    from tqdm import tqdm
+
+    request: dict[str, object] = {
+        "exchange": exchange,
+        "symbol": symbol,
+        "timeframe": timeframe,
+        "start": start,
+        "end": end,
+    }
+    if ensemble is not None:
+        request["ensemble"] = ensemble
+    if strategy is not None:
+        request["strategy"] = {"name": strategy, "kind": strategy, "params": _params(param or [])}
+    if config is not None:
+        request["config"] = _yaml(config)
+    with tqdm(total=3, desc="backtest", unit="step") as bar:
+        app = _app()
+        bar.update()
+        try:
+            run = app.run_backtest(request)
+        except PydanticValidationError as exc:
+            raise AITraderError("; ".join(validation_messages(exc))) from None
+        bar.update()
+        folder = (
+            out
+            or app.settings.home
+            / "backtests"
+            / f"{run.key.symbol.replace('/', '')}-{timeframe}-{app.clock.now_ms()}"
+        )
+        run.export(folder)
+        bar.update()
+    for name in (
+        "start",
+        "end",
+        "bars",
+        "trades",
+        "total_return",
+        "cagr",
+        "sharpe",
+        "sortino",
+        "max_drawdown",
+        "win_rate",
+        "profit_factor",
+        "exposure",
+        "total_fees",
+        "final_equity",
+    ):
+        value = run.summary.get(name)
+        shown = f"{value:,.4f}" if isinstance(value, float) else str(value)
+        typer.echo(f"{name:>14}  {shown}")
+    typer.echo(f"results in {folder}")
+
+
+def _params(pairs: list[str]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep:
+            raise AITraderError(f"--param {pair!r}: expected key=value")
+        out[name.strip()] = yaml.safe_load(raw)
+    return out
+
+
+def _yaml(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise AITraderError(f"{path}: not valid YAML: {exc}") from None
 
 
 @cli.command("export")

@@ -13,7 +13,7 @@ from aitrader_core.app import App
 from aitrader_core.observability import HTTP_LATENCY, HTTP_REQUESTS
 from aitrader_core.settings import Settings
 from service import errors
-from service.routers import health, ohlcv, prices
+from service.routers import health, ohlcv, paper, prices
 
 DESCRIPTION = """
 AI Trader service: market data in, candles out, health and metrics.
@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None, core: App | None = None) -> Fas
         app.state.core = core
     errors.install(app)
     app.middleware("http")(_observe)
-    for router in (health.router, prices.router, ohlcv.router):
+    for router in (health.router, prices.router, ohlcv.router, paper.router):
         app.include_router(router)
     return app
 
