@@ -6,10 +6,11 @@ the layers below them.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from aitrader_core import ingest
-from aitrader_core.backtest import BacktestResult
+from aitrader_core.backtest import BacktestConfig, BacktestResult
 from aitrader_core.clock import Clock, SystemClock
 from aitrader_core.compliance import Journal, VerifyReport
 from aitrader_core.domain.market import to_epoch_ms
@@ -39,6 +40,7 @@ from aitrader_core.store import (
     upgrade,
 )
 from aitrader_core.strategies import load_ensemble
+from aitrader_core.sweep import SweepResult, param_sets, run_sweep, walk_forward
 
 _SAMPLE_NAME = re.compile(r"^(?P<pair>[A-Z0-9]+)_(?P<tf>\d+[smhdwM])_")
 
@@ -62,6 +64,34 @@ class BacktestRun:
         request = out / "request.json"
         request.write_text(self.request.model_dump_json(indent=2))
         return [*written, metrics, request]
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """A ranked sweep over the full range and its walk-forward folds."""
+
+    sweep: SweepResult
+    walk_forward: pd.DataFrame
+
+
+@contextlib.contextmanager
+def _dask_client(scheduler: str | None) -> Iterator[Any]:
+    if scheduler is None:
+        yield None
+        return
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler == "local":
+        with (
+            LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client
+    else:
+        with Client(scheduler) as client:
+            yield client
 
 
 @dataclass(frozen=True)
@@ -248,6 +278,64 @@ class App:
             bars, request.ensemble_config(), request.config, symbol=key.symbol
         )
         return BacktestRun(request, key, result, signal, result.summary(key.timeframe))
+
+    def sweep(
+        self,
+        kind: str,
+        grid: Mapping[str, Sequence[Any]],
+        *,
+        symbols: Sequence[str],
+        timeframe: str,
+        exchange: str = "binance",
+        start: str | int | None = None,
+        end: str | int | None = None,
+        sample: int | None = None,
+        config: BacktestConfig | None = None,
+        scheduler: str | None = "local",
+        walk_forward_splits: int = 4,
+        anchored: bool = False,
+        progress: bool = False,
+    ) -> SweepReport:
+        """Rank a parameter grid on each symbol, then walk it forward (first symbol).
+
+        ``scheduler``: ``"local"`` starts a Dask LocalCluster, ``tcp://host:port``
+        uses an existing one, ``None`` runs serially.
+        """
+        sets = param_sets(grid, sample=sample)
+        data = {
+            SeriesKey.of(exchange, s, timeframe).symbol: self.bars(
+                exchange, s, timeframe, start, end
+            )
+            for s in symbols
+        }
+        with (
+            _dask_client(scheduler) as client,
+            tqdm(
+                total=len(sets) * len(data), disable=not progress, desc="sweep", unit="run"
+            ) as bar,
+        ):
+            ranked = run_sweep(
+                data,
+                kind,
+                sets,
+                timeframe=timeframe,
+                config=config,
+                client=client,
+                progress=bar.update,
+            )
+            first = next(iter(data))
+            folds_table = walk_forward(
+                data[first],
+                kind,
+                sets,
+                timeframe=timeframe,
+                symbol=first,
+                config=config,
+                splits=walk_forward_splits,
+                anchored=anchored,
+                client=client,
+            )
+        return SweepReport(ranked, folds_table)
 
     # -- compliance ----------------------------------------------------------
     def verify_journal(self, expected_head: str | None = None) -> VerifyReport:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 import yaml
 from pydantic import ValidationError as PydanticValidationError
@@ -41,6 +42,10 @@ Timeframe = Annotated[str, typer.Option(help="ccxt timeframe: 1m 5m 1h 1d …")]
 def _app() -> App:
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    for chatty in ("distributed", "numba", "asyncio"):  # their INFO is noise for CLI users
+        logging.getLogger(chatty).setLevel(
+            max(logging.WARNING, logging.getLevelName(settings.log_level))
+        )
     app = App.from_settings(settings)
     app.upgrade_db()
     return app
@@ -231,6 +236,71 @@ def backtest(
         shown = f"{value:,.4f}" if isinstance(value, float) else str(value)
         typer.echo(f"{name:>14}  {shown}")
     typer.echo(f"results in {folder}")
+
+
+@cli.command("sweep")
+def sweep(
+    strategy: Annotated[str, typer.Option(help="strategy kind, e.g. ema_cross")],
+    grid: Annotated[list[str], typer.Option(help="name=5,10,20 or name=5:50:5 (repeat)")],
+    symbol: Annotated[list[str], typer.Option(help="one or more symbols (repeat)")],
+    timeframe: Timeframe,
+    exchange: Exchange = "binance",
+    start: Annotated[str | None, typer.Option(help="ISO-8601 or epoch ms, inclusive")] = None,
+    end: Annotated[str | None, typer.Option(help="ISO-8601 or epoch ms, exclusive")] = None,
+    sample: Annotated[int | None, typer.Option(help="random search: this many sets")] = None,
+    scheduler: Annotated[str, typer.Option(help="local, serial, or tcp://host:port")] = "local",
+    splits: Annotated[int, typer.Option(help="walk-forward folds")] = 4,
+    anchored: Annotated[bool, typer.Option(help="anchored instead of rolling folds")] = False,
+    top: Annotated[int, typer.Option(help="rows of the ranked table to show")] = 10,
+) -> None:
+    """Run a parameter grid (or random search) on Dask; ranked table and walk-forward."""
+    from aitrader_core.sweep import ranked_preview
+
+    report = _app().sweep(
+        strategy,
+        _grid(grid),
+        symbols=symbol,
+        timeframe=timeframe,
+        exchange=exchange,
+        start=start,
+        end=end,
+        sample=sample,
+        scheduler=None if scheduler == "serial" else scheduler,
+        walk_forward_splits=splits,
+        anchored=anchored,
+        progress=True,
+    )
+    names = sorted(_grid(grid))
+    typer.echo(
+        f"ranked by {report.sweep.metric} ({report.sweep.runs} runs, {report.sweep.backend})"
+    )
+    typer.echo(
+        ranked_preview(
+            report.sweep.table,
+            ["symbol", *names, "sharpe", "total_return", "max_drawdown", "trades"],
+            top,
+        )
+    )
+    typer.echo("\nwalk-forward (best in-sample parameters, then out-of-sample):")
+    cols = ["fold", *names, "is_sharpe", "oos_sharpe", "oos_return", "deflated_sharpe"]
+    typer.echo(ranked_preview(report.walk_forward, cols, len(report.walk_forward)))
+
+
+def _grid(specs: list[str]) -> dict[str, list[object]]:
+    out: dict[str, list[object]] = {}
+    for spec in specs:
+        name, sep, raw = spec.partition("=")
+        if not sep or not raw:
+            raise AITraderError(f"--grid {spec!r}: expected name=v1,v2 or name=start:stop:step")
+        if raw.count(":") == 2:
+            lo, hi, step = (float(x) for x in raw.split(":"))
+            if step <= 0 or hi < lo:
+                raise AITraderError(f"--grid {spec!r}: need start <= stop and step > 0")
+            values = list(np.arange(lo, hi + step / 2, step))
+            out[name] = [int(v) if float(v).is_integer() else float(v) for v in values]
+        else:
+            out[name] = [yaml.safe_load(v) for v in raw.split(",")]
+    return out
 
 
 def _params(pairs: list[str]) -> dict[str, object]:

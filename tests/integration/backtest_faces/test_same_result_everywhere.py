@@ -143,3 +143,60 @@ def test_cli_bad_parameter_is_one_line(app: App) -> None:
     assert result.returncode == 2
     assert "strategy.params.fast" in result.stderr or "fast" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cli_sweep_ranks_and_walks_forward(app: App) -> None:
+    env = {**os.environ, "AITRADER_HOME": str(app.settings.home)}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aitrader_core.cli",
+            "sweep",
+            "--strategy",
+            "ema_cross",
+            "--grid",
+            "fast=5:15:5",
+            "--grid",
+            "slow=30,60",
+            "--symbol",
+            "BTC/USDT",
+            "--timeframe",
+            "1h",
+            "--splits",
+            "2",
+            "--scheduler",
+            "serial",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ranked by sharpe (6 runs, serial)" in result.stdout
+    assert "walk-forward" in result.stdout
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aitrader_core.cli",
+            "sweep",
+            "--strategy",
+            "ema_cross",
+            "--grid",
+            "fast",
+            "--symbol",
+            "BTC/USDT",
+            "--timeframe",
+            "1h",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert "--grid 'fast'" in bad.stderr
