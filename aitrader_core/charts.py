@@ -81,3 +81,134 @@ def candlestick_figure(bars: pd.DataFrame, *, title: str = "", height: int = 420
     )
     volume.yaxis.formatter = NumeralTickFormatter(format="0.[0]a")
     return column(price, volume, sizing_mode="stretch_width")
+
+
+def _naive(index: pd.Index) -> pd.DatetimeIndex:
+    idx = pd.DatetimeIndex(index)
+    return idx.tz_convert(None) if idx.tz is not None else idx
+
+
+def add_trade_markers(chart: LayoutDOM, trades: pd.DataFrame) -> LayoutDOM:
+    """Mark entries (▲ long / ▼ short) and exits (✕) of a trades table on a candle chart.
+
+    ``chart`` is what :func:`candlestick_figure` returns; ``trades`` needs
+    ``entry_time, entry_price, exit_time, exit_price, direction`` (and
+    ``exit_reason``), as a backtest's trades table has.
+    """
+    price = chart.children[0]  # type: ignore[attr-defined]
+    if len(trades) == 0:
+        return chart
+    entries = ColumnDataSource(
+        {
+            "time": _naive(trades["entry_time"]),
+            "price": trades["entry_price"],
+            "color": [UP if d == "long" else DOWN for d in trades["direction"]],
+            "marker": [
+                "triangle" if d == "long" else "inverted_triangle" for d in trades["direction"]
+            ],
+        }
+    )
+    closed = trades.dropna(subset=["exit_time"])
+    exits = ColumnDataSource(
+        {
+            "time": _naive(closed["exit_time"]),
+            "price": closed["exit_price"],
+            "reason": closed.get("exit_reason", pd.Series([""] * len(closed))).astype(str),
+        }
+    )
+    price.scatter(
+        "time",
+        "price",
+        marker="marker",
+        size=10,
+        color="color",
+        source=entries,
+        legend_label="entry",
+    )
+    price.scatter(
+        "time",
+        "price",
+        marker="x",
+        size=9,
+        color="#37474f",
+        line_width=2,
+        source=exits,
+        legend_label="exit",
+    )
+    price.legend.location = "top_left"
+    return chart
+
+
+def equity_drawdown_figure(equity: pd.Series, drawdown: pd.Series, *, title: str = "") -> LayoutDOM:
+    """Equity curve above its drawdown (shaded), sharing the time axis.
+
+    Examples
+    --------
+    >>> idx = pd.date_range("2024-01-01", periods=3, freq="1h", tz="UTC")
+    >>> eq = pd.Series([100.0, 110.0, 99.0], index=idx)
+    >>> type(equity_drawdown_figure(eq, eq / eq.cummax() - 1)).__name__
+    'Column'
+    """
+    times = _naive(equity.index)
+    top = figure(
+        x_axis_type="datetime",
+        height=300,
+        sizing_mode="stretch_width",
+        title=title,
+        tools="xpan,xwheel_zoom,box_zoom,reset,save",
+    )
+    top.line(times, equity.to_numpy(), line_width=2, color="#1565c0")
+    top.yaxis.formatter = NumeralTickFormatter(format="0,0")
+    bottom = figure(
+        x_axis_type="datetime",
+        height=150,
+        sizing_mode="stretch_width",
+        x_range=top.x_range,
+        tools="",
+        title="drawdown",
+    )
+    bottom.varea(x=times, y1=drawdown.to_numpy(), y2=0.0, color=DOWN, alpha=0.4)
+    bottom.yaxis.formatter = NumeralTickFormatter(format="0%")
+    return column(top, bottom, sizing_mode="stretch_width")
+
+
+def heatmap_figure(
+    table: pd.DataFrame, x: str, y: str, value: str, *, title: str = ""
+) -> LayoutDOM:
+    """A parameter heat-map (e.g. Sharpe over fast × slow) with the value on hover.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"fast": [5, 5, 10, 10], "slow": [20, 50, 20, 50],
+    ...                   "sharpe": [0.1, 0.5, -0.2, 0.9]})
+    >>> type(heatmap_figure(t, "fast", "slow", "sharpe")).__name__
+    'figure'
+    """
+    from bokeh.models import ColorBar, LinearColorMapper
+    from bokeh.palettes import RdYlGn11
+
+    xs = [str(v) for v in sorted(table[x].unique())]
+    ys = [str(v) for v in sorted(table[y].unique())]
+    values = table[value].astype(float)
+    mapper = LinearColorMapper(
+        palette=list(reversed(RdYlGn11)),
+        low=float(values.min()),
+        high=float(values.max()),
+        nan_color="#eeeeee",
+    )
+    source = ColumnDataSource({x: table[x].astype(str), y: table[y].astype(str), value: values})
+    fig = figure(
+        x_range=xs,
+        y_range=ys,
+        height=320,
+        sizing_mode="stretch_width",
+        title=title or f"{value} by {x} × {y}",
+        tools="hover,save",
+        tooltips=[(x, f"@{x}"), (y, f"@{y}"), (value, f"@{value}{{0.000}}")],
+    )
+    fig.rect(
+        x, y, 1, 1, source=source, fill_color={"field": value, "transform": mapper}, line_color=None
+    )
+    fig.add_layout(ColorBar(color_mapper=mapper), "right")
+    fig.xaxis.axis_label, fig.yaxis.axis_label = x, y
+    return fig

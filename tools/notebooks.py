@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import nb_04_ensembles
+import nb_05_backtest
 
 DATA_01 = [
     (
@@ -85,4 +86,5 @@ show(candlestick_figure(bars, title=f"{symbol} {timeframe} · {exchange}"))
 NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
     "notebooks/01_data.ipynb": DATA_01,
     "notebooks/04_ensembles.ipynb": nb_04_ensembles.CELLS,
+    "notebooks/05_backtest.ipynb": nb_05_backtest.CELLS,
 }
