@@ -33,7 +33,10 @@ from bokeh.resources import INLINE
 import aitrader_core
 from aitrader_core import App, Settings
 from aitrader_core.charts import (
-    add_trade_markers, candlestick_figure, equity_drawdown_figure, heatmap_figure,
+    add_trade_markers,
+    candlestick_figure,
+    equity_drawdown_figure,
+    heatmap_figure,
 )
 
 output_notebook(INLINE, hide_banner=True)
