@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    broker: Literal["sim", "binance"] = Field(default="sim", description="order gateway")
+    testnet: bool = Field(default=True, description="use the exchange's testnet (sandbox)")
+    live_confirm: str | None = Field(
+        default=None, description="must be 'I-understand' to trade on a live mainnet"
+    )
+    binance_api_key: SecretStr | None = None
+    binance_api_secret: SecretStr | None = None
     sample_dir: Path = Field(
         default=Path(__file__).resolve().parent.parent / "data" / "sample",
         description="Bundled real candles loaded by the demo.",
