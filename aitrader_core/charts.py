@@ -184,7 +184,7 @@ def heatmap_figure(
     >>> type(heatmap_figure(t, "fast", "slow", "sharpe")).__name__
     'figure'
     """
-    from bokeh.models import ColorBar, LinearColorMapper
+    from bokeh.models import ColorBar, FactorRange, LinearColorMapper  # type: ignore[attr-defined]
     from bokeh.palettes import RdYlGn11
 
     xs = [str(v) for v in sorted(table[x].unique())]
@@ -198,8 +198,8 @@ def heatmap_figure(
     )
     source = ColumnDataSource({x: table[x].astype(str), y: table[y].astype(str), value: values})
     fig = figure(
-        x_range=xs,
-        y_range=ys,
+        x_range=FactorRange(factors=xs),
+        y_range=FactorRange(factors=ys),
         height=320,
         sizing_mode="stretch_width",
         title=title or f"{value} by {x} × {y}",
