@@ -42,7 +42,7 @@ Timeframe = Annotated[str, typer.Option(help="ccxt timeframe: 1m 5m 1h 1d …")]
 def _app() -> App:
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-    for chatty in ("distributed", "numba", "asyncio"):  # their INFO is noise for CLI users
+    for chatty in ("alembic", "distributed", "numba", "asyncio"):  # their INFO is noise here
         logging.getLogger(chatty).setLevel(
             max(logging.WARNING, logging.getLevelName(settings.log_level))
         )

@@ -74,14 +74,17 @@ def sma_cross(close: pd.Series, fast: int = 20, slow: int = 50) -> tuple[np.ndar
     return above & ~prev, ~above & prev
 
 
-def median_time(fn: Callable[[], object], runs: int) -> float:
-    fn()  # warm-up (JIT, caches)
-    times = []
+def median_times(fns: list[Callable[[], object]], runs: int) -> list[float]:
+    """Median seconds of each function, runs interleaved (fair under a varying load)."""
+    for fn in fns:
+        fn()  # warm-up: JIT compilation or cache load, first-touch allocations
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        for fn, acc in zip(fns, times, strict=True):
+            t0 = time.perf_counter()
+            fn()
+            acc.append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in times]
 
 
 def pure_python(bars: int) -> float:
@@ -122,21 +125,26 @@ def main() -> None:
     print(f"{'case':<10} {'engine':<22} {'median s':>9} {'bars/s':>14} {'vs vectorbt':>12}")
     for name, stops in CASES.items():
         kw = COSTS | stops
-        t_vbt = median_time(
-            lambda kw=kw: vbt.Portfolio.from_signals(df.close, entries, exits, **ohl, **kw),
+        t_vbt, t_ours = median_times(
+            [
+                lambda kw=kw: vbt.Portfolio.from_signals(df.close, entries, exits, **ohl, **kw),
+                lambda kw=kw: from_signals(df.close, entries, exits, **ohl, **kw),
+            ],
             args.runs,
-        )
-        t_ours = median_time(
-            lambda kw=kw: from_signals(df.close, entries, exits, **ohl, **kw), args.runs
         )
         pf = vbt.Portfolio.from_signals(df.close, entries, exits, **ohl, **kw)
         ours = from_signals(df.close, entries, exits, **ohl, **kw)
-        same = len(pf.trades.records) == len(ours.trades)
-        for label, t in (("vectorbt from_signals", t_vbt), ("ours from_signals", t_ours)):
-            print(f"{name:<10} {label:<22} {t:9.4f} {n / t:14,.0f} {t / t_vbt:11.2f}x")
+        rec, t = pf.trades.records, ours.trades
+        same = len(rec) == len(t) and bool(
+            (rec["entry_idx"] == t.entry_bar.to_numpy()).all()
+            and (rec["exit_idx"] == t.exit_bar.to_numpy()).all()
+        )
+        rel = float(np.max(np.abs(t.pnl.to_numpy() / rec["pnl"] - 1))) if same else np.nan
+        for label, secs in (("vectorbt from_signals", t_vbt), ("ours from_signals", t_ours)):
+            print(f"{name:<10} {label:<22} {secs:9.4f} {n / secs:14,.0f} {secs / t_vbt:11.2f}x")
         print(
-            f"{'':<10} trades: vectorbt {len(pf.trades.records)}, ours {len(ours.trades)}"
-            f" ({'same' if same else 'DIFFERENT'})"
+            f"{'':<10} trades: vectorbt {len(rec)}, ours {len(t)}; same bars: {same};"
+            f" max relative PnL difference {rel:.1e}"
         )
 
     signal = pd.Series(
@@ -153,7 +161,7 @@ def main() -> None:
             },
         }
     )
-    t_native = median_time(lambda: run_signals(df, signal, cfg), args.runs)
+    (t_native,) = median_times([lambda: run_signals(df, signal, cfg)], args.runs)
     print(
         f"{'native':<10} {'ours run_signals':<22} {t_native:9.4f} {n / t_native:14,.0f}"
         f" {'':>12}  (next-open, SL+TP+trail+time stop)"

@@ -47,6 +47,7 @@ from aitrader_core.backtest.fills import (
 )
 from aitrader_core.backtest.positions import (
     A_CASH,
+    NO,
     PE_ATR,
     PE_DIR,
     PE_EXPIRY,
@@ -70,6 +71,7 @@ from aitrader_core.backtest.positions import (
     S_TP,
     S_TRADE,
     S_TRAIL,
+    YES,
     EngineParams,
     check_exits,
     close_trade,
@@ -213,14 +215,14 @@ def simulate(
                 mark[j] = open_[i, j]
                 if st[j, PX_REASON] >= 0:
                     if st[j, S_POS] != 0.0:
-                        reason = int(st[j, PX_REASON])
+                        why = int(st[j, PX_REASON])
                         exit_market(st, acct, cnt, orders, trades, j, i, st[j, PX_SIG], MARKET,
-                                    open_[i, j], reason, volume[i, j], c)  # fmt: skip
+                                    open_[i, j], why, volume[i, j], c)  # fmt: skip
                     st[j, PX_REASON] = -1.0
             for j in range(k):
                 if np.isnan(close[i, j]) or st[j, PE_DIR] == 0 or st[j, PE_TYPE] != MARKET:
                     continue
-                enter(st, acct, cnt, orders, trades, mark, j, i, MARKET, open_[i, j], False,
+                enter(st, acct, cnt, orders, trades, mark, j, i, MARKET, open_[i, j], NO,
                       nan, i, volume[i, j], p, c)  # fmt: skip
                 st[j, PE_DIR] = 0.0
 
@@ -238,7 +240,7 @@ def simulate(
             if not hit:
                 continue
             check_exits(st, acct, cnt, orders, trades, j, i, open_[i, j], high[i, j], low[i, j],
-                        close[i, j], volume[i, j], False, p, c)  # fmt: skip
+                        close[i, j], volume[i, j], NO, p, c)  # fmt: skip
         for j in range(k):
             d = st[j, PE_DIR]
             if d == 0 or np.isnan(close[i, j]):
@@ -267,7 +269,7 @@ def simulate(
                 st[j, PE_DIR] = 0.0
                 if filled:
                     check_exits(st, acct, cnt, orders, trades, j, i, open_[i, j], high[i, j],
-                                low[i, j], close[i, j], volume[i, j], True, p, c)  # fmt: skip
+                                low[i, j], close[i, j], volume[i, j], YES, p, c)  # fmt: skip
 
         # 3a. close: the bar's range enters excursions, hints and trailing levels
         for j in range(k):
@@ -347,7 +349,7 @@ def simulate(
                 if st[j, PE_TYPE] != MARKET_ON_CLOSE:
                     continue
                 enter(st, acct, cnt, orders, trades, mark, j, i, MARKET_ON_CLOSE, close[i, j],
-                      False, nan, i + 1, volume[i, j], p, c)  # fmt: skip
+                      NO, nan, i + 1, volume[i, j], p, c)  # fmt: skip
                 st[j, PE_DIR] = 0.0
 
         # 4. end of data
@@ -449,5 +451,5 @@ def _finish(
                 st[j, PX_REASON] = -1.0
             # Left open and valued at the last price, as vectorbt reports an open trade.
             t = int(st[j, S_TRADE])
-            close_trade(trades, t, i, mark[j], 0.0, -1, R.TRADE_OPEN)
+            close_trade(trades, t, i, mark[j], 0.0, R.REASON_OPEN, R.TRADE_OPEN)
             excursions(trades, t, min(st[j, S_EXT_LO], mark[j]), max(st[j, S_EXT_HI], mark[j]))

@@ -41,17 +41,21 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+# Codes are numpy scalars, not Python ints: numba types a Python-int global as a
+# literal and compiles a separate copy of every function it is passed to, per
+# value (tens of seconds of JIT); a numpy scalar is a plain int64.
+
 # Order types.
-MARKET = 0
-LIMIT = 1
-STOP = 2
-STOP_LIMIT = 3
-MARKET_ON_CLOSE = 4
+MARKET = np.int64(0)
+LIMIT = np.int64(1)
+STOP = np.int64(2)
+STOP_LIMIT = np.int64(3)
+MARKET_ON_CLOSE = np.int64(4)
 ORDER_TYPE_NAMES = ("market", "limit", "stop", "stop_limit", "market_on_close")
 
 # Sides.
-BUY = 1
-SELL = -1
+BUY = np.int64(1)
+SELL = np.int64(-1)
 
 # Fill status (what ``match_price`` and ``fill_order`` return).
 NOT_FILLED = 0

@@ -57,7 +57,12 @@ def cagr(returns: np.ndarray | pd.Series, ppy: float) -> float:
     if len(r) == 0:
         return math.nan
     wealth = 1.0 + total_return(r)
-    return math.nan if wealth < 0 else abs(wealth) ** (ppy / len(r)) - 1.0
+    if wealth < 0:
+        return math.nan
+    try:
+        return abs(wealth) ** (ppy / len(r)) - 1.0
+    except OverflowError:  # a short, explosive run: growth beyond float range
+        return math.inf
 
 
 def annual_volatility(returns: np.ndarray | pd.Series, ppy: float) -> float:

@@ -71,6 +71,11 @@ IntArray = npt.NDArray[np.int64]
 
 A_CASH, A_FREE, A_KN, A_KW, A_KSW, A_KSL = range(6)
 
+# Flag arguments as numpy booleans: a literal True/False would make numba compile
+# a separate copy of the callee for each value (see fills.py).
+NO = np.bool_(False)
+YES = np.bool_(True)
+
 INTRABAR_PESSIMISTIC = 0
 INTRABAR_OPTIMISTIC = 1
 INTRABAR_VECTORBT = 2
@@ -451,11 +456,11 @@ def check_exits(
             take_stop = p.intrabar == INTRABAR_PESSIMISTIC
     sig = float(i)
     if take_stop:
-        exit_position(st, acct, cnt, orders, trades, j, i, sig, STOP, stop_px, False,
+        exit_position(st, acct, cnt, orders, trades, j, i, sig, STOP, stop_px, NO,
                       not p.stop_exact, reason, vol, c)  # fmt: skip
     else:
         exit_position(st, acct, cnt, orders, trades, j, i, sig, LIMIT, tp_px, not gap_tp,
-                      False, R.REASON_TP, vol, c)  # fmt: skip
+                      NO, R.REASON_TP, vol, c)  # fmt: skip
     st[j, S_EXITED_BAR] = i
     return True
 
@@ -477,4 +482,4 @@ def exit_market(
     c: FillCosts,
 ) -> None:
     """Close symbol ``j`` with a market order (taker, slippage) at ``raw``."""
-    exit_position(st, acct, cnt, orders, trades, j, i, sig, otype, raw, False, True, reason, vol, c)
+    exit_position(st, acct, cnt, orders, trades, j, i, sig, otype, raw, NO, YES, reason, vol, c)

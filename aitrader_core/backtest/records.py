@@ -87,33 +87,38 @@ TRADE_FIELDS = (
     T_STATUS,
 ) = range(len(TRADE_FIELDS))
 
+# Codes are numpy scalars so numba does not specialise callees per literal value
+# (see fills.py).
+
 # Why an order was placed.
-REASON_SIGNAL = 0
-REASON_SL = 1
-REASON_TP = 2
-REASON_TRAIL = 3
-REASON_TIME = 4
-REASON_END = 5
+REASON_SIGNAL = np.int64(0)
+REASON_SL = np.int64(1)
+REASON_TP = np.int64(2)
+REASON_TRAIL = np.int64(3)
+REASON_TIME = np.int64(4)
+REASON_END = np.int64(5)
 REASON_NAMES = ("signal", "sl", "tp", "trail", "time", "end")
+#: Exit reason of a trade still open at the end (``close_at_end=False``).
+REASON_OPEN = np.int64(-1)
 
 # What became of it.
-STATUS_FILLED = 0
-STATUS_REJECTED = 1
-STATUS_CANCELLED = 2
-STATUS_EXPIRED = 3
+STATUS_FILLED = np.int64(0)
+STATUS_REJECTED = np.int64(1)
+STATUS_CANCELLED = np.int64(2)
+STATUS_EXPIRED = np.int64(3)
 STATUS_NAMES = ("filled", "rejected", "cancelled", "expired")
 
 # Why it was rejected.
-REJECT_NONE = 0
-REJECT_MIN_NOTIONAL = 1
-REJECT_NO_CASH = 2
-REJECT_ZERO_QTY = 3
-REJECT_NO_STOP = 4
-REJECT_MIN_QTY = 5
+REJECT_NONE = np.int64(0)
+REJECT_MIN_NOTIONAL = np.int64(1)
+REJECT_NO_CASH = np.int64(2)
+REJECT_ZERO_QTY = np.int64(3)
+REJECT_NO_STOP = np.int64(4)
+REJECT_MIN_QTY = np.int64(5)
 REJECT_NAMES = ("", "min_notional", "no_cash", "zero_qty", "no_stop", "min_qty")
 
-TRADE_OPEN = 0
-TRADE_CLOSED = 1
+TRADE_OPEN = np.int64(0)
+TRADE_CLOSED = np.int64(1)
 TRADE_STATUS_NAMES = ("open", "closed")
 
 

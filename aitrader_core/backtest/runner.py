@@ -148,6 +148,17 @@ class Bars:
         return np.where(np.isnan(arr), fill, arr)
 
 
+def _readonly(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """A read-only view: numba compiles one kernel per writability, so always hand it these.
+
+    (pandas 3 returns read-only arrays from ``to_numpy()``, numpy computations
+    writable ones; without this a run could trigger a second 20-40 s compilation.)
+    """
+    view = arr.view()
+    view.flags.writeable = False
+    return view
+
+
 def infer_timeframe(ts: npt.NDArray[np.int64]) -> str | None:
     """The ccxt timeframe whose length is the median bar spacing, if any.
 
@@ -226,7 +237,7 @@ def engine_params(config: BacktestConfig, size_mode: int) -> EngineParams:
         allow_long=xo.allow_long,
         allow_short=xo.allow_short,
         on_opposite=_OPPOSITE[xo.on_opposite],
-        entry_order=_ENTRY_TYPES[xo.entry_order],
+        entry_order=int(_ENTRY_TYPES[xo.entry_order]),
         entry_offset=float(xo.entry_offset),
         stop_limit_offset=float(xo.stop_limit_offset),
         order_ttl=int(xo.order_ttl_bars),
@@ -281,7 +292,7 @@ def run_arrays(
     atr = np.full((1, k), np.nan)
     if config.exits.trailing_atr is not None:
         atr = stack(lambda b: wilder_atr(b.high, b.low, b.close, config.exits.atr_period))
-    sim = simulate(
+    arrays: list[npt.NDArray[Any]] = [
         o,
         h,
         lo,
@@ -293,9 +304,9 @@ def run_arrays(
         hints(targets),
         hints(entry_prices),
         atr,
-        engine_params(config, size_mode),
-        config.costs.fill_costs(),
-    )
+    ]
+    sim = simulate(*(_readonly(a) for a in arrays), engine_params(config, size_mode),
+                   config.costs.fill_costs())  # fmt: skip
     orders, trades, equity, cash, positions = sim
     return BacktestResult(
         symbols=list(symbols),

@@ -148,9 +148,7 @@ def from_signals(
         raise ValueError("size_type must be 'amount', 'value' or 'percent'")
     config = BacktestConfig(
         initial_cash=init_cash,
-        costs=Costs(
-            maker_fee=fees, taker_fee=fees, slippage_bps=slippage * 1e4, min_qty=min_size
-        ),
+        costs=Costs(maker_fee=fees, taker_fee=fees, slippage_bps=slippage * 1e4, min_qty=min_size),
         sizing=sizing,
         exits=Exits(
             stop_loss=None if sl_trail else sl_stop,

@@ -88,3 +88,7 @@ def test_hand_checked_drawdown_and_duration() -> None:
     assert m.max_drawdown_duration(r) == 3
     assert m.profit_factor([1.0, 2.0]) == math.inf
     assert m.win_rate([]) == 0.0
+
+
+def test_cagr_of_a_short_explosive_run_is_infinite_not_an_error() -> None:
+    assert m.cagr(np.array([1.0, 1.0, 1.0, 1.0]), m.periods_per_year("1h")) == math.inf

@@ -1,4 +1,4 @@
-"""Hand-made bars for the engine's unit tests (the numba cache set before imports)."""
+"""Backtest unit tests: the numba cache directory is set before anything compiles."""
 
 from __future__ import annotations
 
@@ -8,27 +8,3 @@ from pathlib import Path
 os.environ.setdefault(
     "NUMBA_CACHE_DIR", str(Path(__file__).resolve().parents[3] / ".cache" / "numba")
 )
-
-import numpy as np
-import pandas as pd
-
-
-def make_bars(rows: list[tuple[float, float, float, float]], volume: float = 1e6) -> pd.DataFrame:
-    """Hourly bars from ``(open, high, low, close)`` rows, UTC."""
-    arr = np.asarray(rows, dtype=np.float64)
-    idx = pd.date_range("2024-01-01", periods=len(arr), freq="1h", tz="UTC")
-    return pd.DataFrame(
-        {
-            "open": arr[:, 0],
-            "high": arr[:, 1],
-            "low": arr[:, 2],
-            "close": arr[:, 3],
-            "volume": np.full(len(arr), volume),
-        },
-        index=idx,
-    )
-
-
-def flat(price: float, n: int) -> list[tuple[float, float, float, float]]:
-    """``n`` bars that never move from ``price``."""
-    return [(price, price, price, price)] * n

@@ -7,7 +7,7 @@ import pytest
 
 from aitrader_core.backtest import BacktestConfig, run_signals
 
-from .conftest import flat, make_bars
+from .bars import flat, make_bars
 
 SIGNAL = [1, 1, 1, 0, 0, 1, 1, 1, 1, -1, -1, 0, 0, 1, 1]
 

@@ -7,7 +7,7 @@ import pytest
 
 from aitrader_core.backtest import BacktestConfig, run_signals
 
-from .conftest import flat, make_bars
+from .bars import flat, make_bars
 
 NO_FEES = {"maker_fee": 0.0, "taker_fee": 0.0}
 

@@ -7,7 +7,7 @@ import pytest
 
 from aitrader_core.backtest import BacktestConfig, run, run_signals
 
-from .conftest import flat, make_bars
+from .bars import flat, make_bars
 
 
 def config(**execution: object) -> BacktestConfig:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from aitrader_core.backtest import BacktestConfig, run_portfolio
 
-from .conftest import flat, make_bars
+from .bars import flat, make_bars
 
 NO_FEES = {"maker_fee": 0.0, "taker_fee": 0.0}
 

@@ -11,7 +11,7 @@ import pytest
 
 from aitrader_core.backtest import BacktestConfig, BacktestResult, run_signals
 
-from .conftest import flat, make_bars
+from .bars import flat, make_bars
 
 
 def scenario() -> BacktestResult:

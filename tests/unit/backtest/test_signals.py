@@ -18,7 +18,7 @@ from aitrader_core.backtest.engine import (
 )
 from aitrader_core.backtest.runner import signal_flags
 
-from .conftest import make_bars
+from .bars import make_bars
 
 ROWS = [(100.0 + i, 100.5 + i, 99.5 + i, 100.25 + i) for i in range(8)]
 

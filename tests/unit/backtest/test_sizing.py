@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from aitrader_core.backtest import BacktestConfig, kelly_fraction, run_signals
 from aitrader_core.backtest.sizing import kelly_estimate, realised_vol, wilder_atr
 
-from .conftest import flat, make_bars
+from .bars import flat, make_bars
 
 FEE = 0.001
 
