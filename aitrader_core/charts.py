@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pandas as pd
 from bokeh.layouts import column
 from bokeh.models import ColumnDataSource, HoverTool, LayoutDOM, NumeralTickFormatter
@@ -212,3 +214,74 @@ def heatmap_figure(
     fig.add_layout(ColorBar(color_mapper=mapper), "right")
     fig.xaxis.axis_label, fig.yaxis.axis_label = x, y
     return fig
+
+
+PALETTE = ("#1565c0", "#ef6c00", "#6a1b9a", "#2e7d32", "#ad1457", "#00838f")
+
+
+def add_lines(chart: LayoutDOM, lines: dict[str, pd.Series]) -> LayoutDOM:
+    """Overlay indicator lines (same index as the candles) on a candle chart."""
+    price = chart.children[0]  # type: ignore[attr-defined]
+    for (name, series), color in zip(lines.items(), itertools.cycle(PALETTE), strict=False):
+        price.line(
+            _naive(series.index), series.to_numpy(), color=color, line_width=1.5, legend_label=name
+        )
+    price.legend.location = "top_left"
+    price.legend.click_policy = "hide"
+    return chart
+
+
+def add_pattern_markers(
+    chart: LayoutDOM, bars: pd.DataFrame, patterns: dict[str, pd.Series]
+) -> LayoutDOM:
+    """Mark candlestick patterns (+100 below the low, −100 above the high)."""
+    price = chart.children[0]  # type: ignore[attr-defined]
+    times = _naive(bars.index)
+    for (name, values), color in zip(patterns.items(), itertools.cycle(PALETTE), strict=False):
+        v = values.to_numpy()
+        bull, bear = v > 0, v < 0
+        price.scatter(
+            times[bull],
+            bars["low"].to_numpy()[bull] * 0.998,
+            marker="triangle",
+            size=8,
+            color=color,
+            legend_label=f"{name} +",
+        )
+        price.scatter(
+            times[bear],
+            bars["high"].to_numpy()[bear] * 1.002,
+            marker="inverted_triangle",
+            size=8,
+            color=color,
+            alpha=0.6,
+            legend_label=f"{name} −",
+        )
+    price.legend.location = "top_left"
+    price.legend.click_policy = "hide"
+    return chart
+
+
+def panel_figure(
+    chart: LayoutDOM, lines: dict[str, pd.Series], *, title: str, levels: tuple[float, ...] = ()
+) -> LayoutDOM:
+    """Append an indicator panel (e.g. RSI with 30/70 levels) under a candle chart."""
+    from bokeh.models import Span  # type: ignore[attr-defined]
+
+    price = chart.children[0]  # type: ignore[attr-defined]
+    panel = figure(
+        x_axis_type="datetime",
+        height=160,
+        sizing_mode="stretch_width",
+        x_range=price.x_range,
+        tools="",
+        title=title,
+    )
+    for (name, series), color in zip(lines.items(), itertools.cycle(PALETTE), strict=False):
+        panel.line(_naive(series.index), series.to_numpy(), color=color, legend_label=name)
+    for level in levels:
+        panel.add_layout(
+            Span(location=level, dimension="width", line_dash="dashed", line_color="#9e9e9e")
+        )
+    chart.children.append(panel)  # type: ignore[attr-defined]
+    return chart
