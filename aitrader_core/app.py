@@ -13,19 +13,17 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from aitrader_core import ingest
-from aitrader_core.backtest import BacktestConfig, BacktestResult
 from aitrader_core.clock import Clock, SystemClock
 from aitrader_core.compliance import Journal, VerifyReport
 from aitrader_core.domain.market import to_epoch_ms
 from aitrader_core.errors import ValidationError
 from aitrader_core.observability import CANDLES_WRITTEN
-from aitrader_core.research import BacktestRequest, backtest_bars, summary_json
 from aitrader_core.settings import Settings
 from aitrader_core.store import (
     BatchRejected,
@@ -39,8 +37,11 @@ from aitrader_core.store import (
     schema_is_current,
     upgrade,
 )
-from aitrader_core.strategies import load_ensemble
-from aitrader_core.sweep import SweepResult, param_sets, run_sweep, walk_forward
+
+if TYPE_CHECKING:  # research modules load numba, scipy and vectorbt: imported on first use
+    from aitrader_core.backtest import BacktestConfig, BacktestResult
+    from aitrader_core.research import BacktestRequest
+    from aitrader_core.sweep import SweepResult
 
 _SAMPLE_NAME = re.compile(r"^(?P<pair>[A-Z0-9]+)_(?P<tf>\d+[smhdwM])_")
 
@@ -57,6 +58,8 @@ class BacktestRun:
 
     def export(self, folder: str | Path) -> list[Path]:
         """Write journal, trades, equity (CSV, JSON, Parquet) and metrics.json."""
+        from aitrader_core.research import summary_json
+
         out = Path(folder)
         written = self.result.export(out)
         metrics = out / "metrics.json"
@@ -260,6 +263,9 @@ class App:
         ``ensemble`` may also be a path to a YAML file. The CLI, notebooks and
         ``POST /paper/backtest`` all come here, so they give identical results.
         """
+        from aitrader_core.research import BacktestRequest, backtest_bars
+        from aitrader_core.strategies import load_ensemble
+
         if not isinstance(request, BacktestRequest) or fields:
             data = (
                 request.model_dump()
@@ -301,6 +307,8 @@ class App:
         ``scheduler``: ``"local"`` starts a Dask LocalCluster, ``tcp://host:port``
         uses an existing one, ``None`` runs serially.
         """
+        from aitrader_core.sweep import param_sets, run_sweep, walk_forward
+
         sets = param_sets(grid, sample=sample)
         data = {
             SeriesKey.of(exchange, s, timeframe).symbol: self.bars(

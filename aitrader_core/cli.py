@@ -16,7 +16,6 @@ from pydantic import ValidationError as PydanticValidationError
 from aitrader_core.app import App, IngestReport
 from aitrader_core.errors import AITraderError
 from aitrader_core.settings import Settings
-from aitrader_core.strategies.loader import validation_messages
 
 cli = typer.Typer(
     name="aitrader",
@@ -203,6 +202,8 @@ def backtest(
     with tqdm(total=3, desc="backtest", unit="step") as bar:
         app = _app()
         bar.update()
+        from aitrader_core.strategies.loader import validation_messages
+
         try:
             run = app.run_backtest(request)
         except PydanticValidationError as exc:

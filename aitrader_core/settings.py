@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     )
     binance_api_key: SecretStr | None = None
     binance_api_secret: SecretStr | None = None
+    news_enabled: bool = Field(default=False, description="poll RSS feeds in the service")
+    news_config: Path | None = Field(default=None, description="feeds YAML (default feeds)")
+    sentiment_model: str | None = Field(
+        default=None, description="'lexicon', a fitted-model folder or a local transformer folder"
+    )
+    sentiment_device: str = "cpu"
+    sentiment_batch_size: int = Field(default=32, ge=1)
+    sentiment_threads: int | None = Field(default=1, ge=1)
     sample_dir: Path = Field(
         default=Path(__file__).resolve().parent.parent / "data" / "sample",
         description="Bundled real candles loaded by the demo.",

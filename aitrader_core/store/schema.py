@@ -87,3 +87,61 @@ sentiment_cache = Table(
     Column("p_positive", Float(53), nullable=False),
     Column("created_ms", BigInteger, nullable=False, comment="epoch ms UTC"),
 )
+
+# -- simulated broker (migration 0004) --------------------------------------------
+# Paper-trading state, so a restarted simulator keeps its account. Amounts are
+# exact decimal strings (Text), never floats: they are money in the ledger.
+# An order's venue id is ``sim-<id>``; ``lock_price`` is what it reserves per
+# unit of remaining quantity (quote for buys, 1 base unit for sells);
+# ``last_bar_ts`` is the newest bar matched against it, so a bar is applied
+# once even when pushed twice; ``triggered`` is 1 once a stop-limit rests as a limit.
+sim_orders = Table(
+    "sim_orders",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client_id", String(64), nullable=False, unique=True),
+    Column("symbol", String(64), nullable=False),
+    Column("side", String(4), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("tif", String(4), nullable=False),
+    Column("qty", Text, nullable=False),
+    Column("price", Text, nullable=True),
+    Column("stop_price", Text, nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("filled_qty", Text, nullable=False),
+    Column("filled_notional", Text, nullable=False),
+    Column("fill_count", Integer, nullable=False),
+    Column("lock_asset", String(16), nullable=False),
+    Column("lock_price", Text, nullable=False),
+    Column("triggered", Integer, nullable=False),
+    Column("last_bar_ts", BigInteger, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Index("ix_sim_orders_status_symbol", "status", "symbol", "id"),
+)
+
+sim_fills = Table(
+    "sim_fills",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trade_id", String(64), nullable=False, unique=True),
+    Column("order_id", Integer, ForeignKey("sim_orders.id"), nullable=False),
+    Column("client_id", String(64), nullable=False),
+    Column("symbol", String(64), nullable=False),
+    Column("side", String(4), nullable=False),
+    Column("qty", Text, nullable=False),
+    Column("price", Text, nullable=False),
+    Column("fee", Text, nullable=False),
+    Column("fee_asset", String(16), nullable=False),
+    Column("ts_ms", BigInteger, nullable=False),
+    Index("ix_sim_fills_ts", "ts_ms", "id"),
+    Index("ix_sim_fills_symbol_ts", "symbol", "ts_ms", "id"),
+)
+
+sim_balances = Table(
+    "sim_balances",
+    metadata,
+    Column("asset", String(16), primary_key=True),
+    Column("free", Text, nullable=False),
+    Column("locked", Text, nullable=False),
+)
