@@ -35,34 +35,38 @@ AVG_PERIOD = 10
 NEAR_FAR_PERIOD = 5
 
 
+# The geometry helpers take one candle's prices as scalars: passing the arrays
+# would make numba reference-count them on every call inside the hot loops.
+
+
 @nb.njit(**JIT)
-def body(o: FloatArray, c: FloatArray, i: int) -> float:
+def body(o: float, c: float) -> float:
     """Real body length ``|close - open|``."""
-    return abs(c[i] - o[i])
+    return abs(c - o)
 
 
 @nb.njit(**JIT)
-def hl(h: FloatArray, lo: FloatArray, i: int) -> float:
+def hl(h: float, lo: float) -> float:
     """Candle range ``high - low``."""
-    return h[i] - lo[i]
+    return h - lo
 
 
 @nb.njit(**JIT)
-def upper_shadow(o: FloatArray, h: FloatArray, c: FloatArray, i: int) -> float:
+def upper_shadow(o: float, h: float, c: float) -> float:
     """High minus the top of the real body."""
-    return h[i] - (c[i] if c[i] >= o[i] else o[i])
+    return h - (c if c >= o else o)
 
 
 @nb.njit(**JIT)
-def lower_shadow(o: FloatArray, lo: FloatArray, c: FloatArray, i: int) -> float:
+def lower_shadow(o: float, lo: float, c: float) -> float:
     """Bottom of the real body minus the low."""
-    return (o[i] if c[i] >= o[i] else c[i]) - lo[i]
+    return (o if c >= o else c) - lo
 
 
 @nb.njit(**JIT)
-def color(o: FloatArray, c: FloatArray, i: int) -> int:
+def color(o: float, c: float) -> int:
     """+1 for a white (close >= open) candle, -1 for a black one."""
-    return 1 if c[i] >= o[i] else -1
+    return 1 if c >= o else -1
 
 
 @nb.njit(**JIT)

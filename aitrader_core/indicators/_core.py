@@ -36,11 +36,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: when set (the test-suite and the benchmark point it at ``.cache/numba``).
 #: numba keys its cache on each kernel's own source file, so after editing these
 #: options clear ``.cache/numba`` (and ``__pycache__/*.nbi``) by hand.
-JIT = {"cache": True, "nogil": True}
+#: ``error_model="numpy"``: a float division by zero gives inf/NaN instead of a
+#: Python exception check per division (every kernel guards its divisors), which
+#: also lets LLVM vectorise loops that divide.
+JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 #: Kernels whose TA-Lib counterpart is built with fused multiply-add (the EMA and
 #: Wilder recursions): letting LLVM contract ``a * b + c`` reproduces TA-Lib's
 #: rounding bit for bit and shortens the loop-carried dependency chain.
-JIT_FMA = {"cache": True, "nogil": True, "fastmath": {"contract"}}
+JIT_FMA = {**JIT, "fastmath": {"contract"}}
+
+#: Cast of a loop index known to be >= 0 for array access in the hottest loops:
+#: numba indexes with a signed integer through a negative-index wraparound
+#: (a compare and select on every access); an unsigned index skips it.
+U = np.uint64
 
 # TA-Lib's zero tests (ta_utility.h): |v| < 1e-14 is zero; v < 1e-14 is "zero or negative".
 TA_EPSILON = 1e-14

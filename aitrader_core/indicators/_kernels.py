@@ -19,7 +19,7 @@ import math
 import numba as nb
 import numpy as np
 
-from ._core import JIT, JIT_FMA, FloatArray
+from ._core import JIT, JIT_FMA, FloatArray, U
 
 
 @nb.njit(**JIT)
@@ -120,22 +120,20 @@ MODE_STOCH_K = 3
 
 
 @nb.njit(**JIT)
-def _emit(
-    mode: int, i: int, hh: float, ll: float, close: FloatArray, out1: FloatArray, out2: FloatArray
-) -> None:
+def _emit(mode: int, hh: float, ll: float, close: float) -> float:
+    # The first output of a window with highest high ``hh``, lowest low ``ll``
+    # (scalars only: arrays passed to a helper are reference-counted per call).
     if mode == MODE_BANDS:
-        out1[i] = hh
-        out2[i] = ll
-    elif mode == MODE_MIDPOINT:
-        out1[i] = (hh + ll) / 2.0
-    elif mode == MODE_STOCH_K:
+        return hh
+    if mode == MODE_MIDPOINT:
+        return (hh + ll) / 2.0
+    if mode == MODE_STOCH_K:
         # Fast %K; a window flat relative to its own extremes gives 0 (TA-Lib #253).
         diff = hh - ll
         flat = abs(diff) <= 1e-14 * (abs(hh) + abs(ll))
-        out1[i] = 0.0 if flat else 100.0 * ((close[i] - ll) / diff)
-    else:
-        diff = (hh - ll) / (-100.0)
-        out1[i] = (hh - close[i]) / diff if diff != 0.0 else 0.0
+        return 0.0 if flat else 100.0 * ((close - ll) / diff)
+    diff = (hh - ll) / (-100.0)
+    return (hh - close) / diff if diff != 0.0 else 0.0
 
 
 @nb.njit(**JIT)
@@ -163,42 +161,54 @@ def scan_extremes(
     pre_h = np.empty(n)
     pre_l = np.empty(n)
     start = 0
+    # Indices are cast to unsigned (see _core.U): no wraparound code per access.
     while start + n - 1 < size:
-        last = start + n - 1
+        last = U(start + n - 1)
         hh = high[last]
         ll = low[last]
         suf_h[n - 1] = hh
         suf_l[n - 1] = ll
         for k in range(n - 2, -1, -1):
-            v = high[start + k]
+            j = U(start + k)
+            v = high[j]
             if v > hh:
                 hh = v
-            v = low[start + k]
+            v = low[j]
             if v < ll:
                 ll = v
-            suf_h[k] = hh
-            suf_l[k] = ll
-        _emit(mode, last, suf_h[0], suf_l[0], close, out1, out2)
+            suf_h[U(k)] = hh
+            suf_l[U(k)] = ll
+        out1[last] = _emit(mode, suf_h[0], suf_l[0], close[last])
+        if mode == MODE_BANDS:
+            out2[last] = suf_l[0]
         nxt = start + n
         avail = min(n - 1, size - nxt)
         if avail > 0:
-            hh = high[nxt]
-            ll = low[nxt]
+            hh = high[U(nxt)]
+            ll = low[U(nxt)]
             pre_h[0] = hh
             pre_l[0] = ll
             for m in range(1, avail):
-                v = high[nxt + m]
+                j = U(nxt + m)
+                v = high[j]
                 if v > hh:
                     hh = v
-                v = low[nxt + m]
+                v = low[j]
                 if v < ll:
                     ll = v
-                pre_h[m] = hh
-                pre_l[m] = ll
+                pre_h[U(m)] = hh
+                pre_l[U(m)] = ll
             for m in range(1, avail + 1):
-                hh = suf_h[m] if suf_h[m] >= pre_h[m - 1] else pre_h[m - 1]
-                ll = suf_l[m] if suf_l[m] <= pre_l[m - 1] else pre_l[m - 1]
-                _emit(mode, nxt + m - 1, hh, ll, close, out1, out2)
+                a = suf_h[U(m)]
+                b = pre_h[U(m - 1)]
+                hh = a if a >= b else b
+                a = suf_l[U(m)]
+                b = pre_l[U(m - 1)]
+                ll = a if a <= b else b
+                j = U(nxt + m - 1)
+                out1[j] = _emit(mode, hh, ll, close[j])
+                if mode == MODE_BANDS:
+                    out2[j] = ll
         start = nxt
 
 

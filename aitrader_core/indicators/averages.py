@@ -7,7 +7,7 @@ import math
 import numba as nb
 import numpy as np
 
-from ._core import JIT, JIT_FMA, FloatArray, Values, check_float, check_period, indicator, run
+from ._core import JIT, JIT_FMA, FloatArray, U, Values, check_float, check_period, indicator, run
 from ._kernels import ema_into, fill_nan, sma_into, wma_into
 
 
@@ -123,9 +123,10 @@ def _dema_tema(x: FloatArray, n: int, triple: bool, out: FloatArray) -> None:
     if not triple:
         out[lookback] = (2.0 * e1) - e2
         for i in range(lookback + 1, size):
-            e1 = ((x[i] - e1) * k) + e1
+            u = U(i)
+            e1 = ((x[u] - e1) * k) + e1
             e2 = ((e1 - e2) * k) + e2
-            out[i] = (2.0 * e1) - e2
+            out[u] = (2.0 * e1) - e2
         return
     total3 = e2
     for i in range(2 * n - 1, 3 * n - 2):
@@ -135,10 +136,11 @@ def _dema_tema(x: FloatArray, n: int, triple: bool, out: FloatArray) -> None:
     e3 = total3 / n
     out[lookback] = e3 + ((3.0 * e1) - (3.0 * e2))
     for i in range(lookback + 1, size):
-        e1 = ((x[i] - e1) * k) + e1
+        u = U(i)  # unsigned index: no wraparound code (see _core.U)
+        e1 = ((x[u] - e1) * k) + e1
         e2 = ((e1 - e2) * k) + e2
         e3 = ((e2 - e3) * k) + e3
-        out[i] = e3 + ((3.0 * e1) - (3.0 * e2))
+        out[u] = e3 + ((3.0 * e1) - (3.0 * e2))
 
 
 @indicator("close")
@@ -394,12 +396,21 @@ def t3(close: Values, timeperiod: int = 5, vfactor: float = 0.7) -> Values:
 
 @nb.njit(**JIT)
 def _hma(x: FloatArray, n: int, out: FloatArray) -> None:
-    # Three WMAs fused in one pass: WMA(n//2) and WMA(n) on x (running sums, as in
-    # wma_k), and WMA(sqrt n) on 2*WMA(n//2) - WMA(n) kept in a small ring.
+    # Three WMAs fused in one pass (TA-Lib HMA): WMA(n//2) and WMA(n) on x and
+    # WMA(sqrt n) on raw = 2*WMA(n//2) - WMA(n), whose last sqrt(n) values sit in
+    # a ring. Each running sum is rebuilt from its window every 8 periods (as in
+    # wma_into); those bars and the outer WMA's warm-up take the general path,
+    # the bars between them a branch-free inner loop.
     size = x.shape[0]
     half = n // 2
     root = int(math.sqrt(n))
     lookback = n + root - 2
+    if root == 1:
+        # n = 2 or 3: both inner periods are 1, so HMA = 2*x - WMA(x, n).
+        wma_into(x, n, out)
+        for i in range(n - 1, size):
+            out[i] = 2.0 * x[i] - out[i]
+        return
     fill_nan(out, lookback)
     if size <= lookback:
         return
@@ -414,72 +425,92 @@ def _hma(x: FloatArray, n: int, out: FloatArray) -> None:
     for i in range(n - 1):
         sub_f += x[i]
         sum_f += x[i] * (i + 1)
+    trail_h = trail_f = 0.0
     ring = np.empty(root)
     slot = 0
-    sum_r = sub_r = 0.0
-    trail_h = trail_f = trail_r = 0.0
-    count_h = 8 * half
-    count_f = 8 * n
-    count_r = 8 * root
-    for i in range(n - 1, size):
+    sum_r = sub_r = trail_r = 0.0
+    steady = n - 1 + root - 1  # first bar with a full outer window
+    next_h = n - 2 + 8 * half  # bars where each running sum is rebuilt
+    next_f = n - 2 + 8 * n
+    next_r = steady - 1 + 8 * root
+    i = n - 1
+    while i < size:
+        if i >= steady:
+            stop = min(size, next_h, next_f, next_r)
+            for j in range(i, stop):
+                v = x[j]
+                sub_h += v
+                sub_h -= trail_h
+                sum_h += v * half
+                trail_h = x[j - half + 1]
+                wma_h = sum_h / div_h
+                sum_h -= sub_h
+                sub_f += v
+                sub_f -= trail_f
+                sum_f += v * n
+                trail_f = x[j - n + 1]
+                wma_f = sum_f / div_f
+                sum_f -= sub_f
+                raw = 2.0 * wma_h - wma_f
+                sub_r += raw
+                sub_r -= trail_r
+                sum_r += raw * root
+                ring[slot] = raw
+                slot = slot + 1 if slot + 1 < root else 0
+                trail_r = ring[slot]
+                out[j] = sum_r / div_r
+                sum_r -= sub_r
+            i = max(i, stop)
+            if i >= size:
+                break
         v = x[i]
-        if half == 1:
-            wma_h = v
-        else:
-            sub_h += v
-            sub_h -= trail_h
-            sum_h += v * half
-            count_h -= 1
-            if count_h <= 0:
-                count_h = 8 * half
-                sub_h = sum_h = 0.0
-                for j in range(i - half + 1, i + 1):
-                    sub_h += x[j]
-                    sum_h += x[j] * (j - i + half)
-            trail_h = x[i - half + 1]
-            wma_h = sum_h / div_h
-            sum_h -= sub_h
+        sub_h += v
+        sub_h -= trail_h
+        sum_h += v * half
+        if i == next_h:
+            next_h += 8 * half
+            sub_h = sum_h = 0.0
+            for k in range(i - half + 1, i + 1):
+                sub_h += x[k]
+                sum_h += x[k] * (k - i + half)
+        trail_h = x[i - half + 1]
+        wma_h = sum_h / div_h
+        sum_h -= sub_h
         sub_f += v
         sub_f -= trail_f
         sum_f += v * n
-        count_f -= 1
-        if count_f <= 0:
-            count_f = 8 * n
+        if i == next_f:
+            next_f += 8 * n
             sub_f = sum_f = 0.0
-            for j in range(i - n + 1, i + 1):
-                sub_f += x[j]
-                sum_f += x[j] * (j - i + n)
+            for k in range(i - n + 1, i + 1):
+                sub_f += x[k]
+                sum_f += x[k] * (k - i + n)
         trail_f = x[i - n + 1]
         wma_f = sum_f / div_f
         sum_f -= sub_f
         raw = 2.0 * wma_h - wma_f
-        m = i - (n - 1)
-        if root == 1:
-            out[i] = raw
-            continue
-        if m < root - 1:
-            ring[m] = raw
-            sub_r += raw
-            sum_r += raw * (m + 1)
-            slot = m + 1
-            continue
-        sub_r += raw
-        sub_r -= trail_r
-        sum_r += raw * root
         ring[slot] = raw
-        oldest = slot + 1 if slot + 1 < root else 0
-        count_r -= 1
-        if count_r <= 0:
-            count_r = 8 * root
-            sub_r = sum_r = 0.0
-            for w in range(1, root + 1):
-                value = ring[(oldest + w - 1) % root]
-                sub_r += value
-                sum_r += value * w
-        trail_r = ring[oldest]
-        slot = oldest
-        out[i] = sum_r / div_r
-        sum_r -= sub_r
+        slot = slot + 1 if slot + 1 < root else 0
+        if i < steady:
+            sub_r += raw
+            sum_r += raw * (i - n + 2)
+        else:
+            sub_r += raw
+            sub_r -= trail_r
+            sum_r += raw * root
+            if i == next_r:
+                # ring[slot] is now the oldest of the last `root` raw values.
+                next_r += 8 * root
+                sub_r = sum_r = 0.0
+                for w in range(1, root + 1):
+                    k = slot + w - 1
+                    value = ring[k if k < root else k - root]
+                    sub_r += value
+                    sum_r += value * w
+            trail_r = ring[slot]
+            out[i] = sum_r / div_r
+            sum_r -= sub_r
+        i += 1
 
 
 @indicator("close")

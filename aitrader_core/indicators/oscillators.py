@@ -8,7 +8,7 @@ from typing import Generic, NamedTuple
 import numba as nb
 import numpy as np
 
-from ._core import JIT, JIT_FMA, TA_EPSILON, FloatArray, Values, check_period, indicator, run
+from ._core import JIT, JIT_FMA, TA_EPSILON, FloatArray, U, Values, check_period, indicator, run
 from ._kernels import MODE_WILLR, fill_nan, scan_extremes
 
 
@@ -465,16 +465,17 @@ def _awesome(high: FloatArray, low: FloatArray, fast: int, slow: int, out: Float
     for i in range(slow - 1):
         slow_total += (high[i] + low[i]) / 2.0
     for i in range(slow - 1, size):
-        median = (high[i] + low[i]) / 2.0
+        u = U(i)  # unsigned indices: no wraparound code (see _core.U)
+        median = (high[u] + low[u]) / 2.0
         fast_total += median
         fast_value = fast_total / fast
-        j = i - fast + 1
+        j = U(i - fast + 1)
         fast_total -= (high[j] + low[j]) / 2.0
         slow_total += median
         slow_value = slow_total / slow
-        j = i - slow + 1
+        j = U(i - slow + 1)
         slow_total -= (high[j] + low[j]) / 2.0
-        out[i] = fast_value - slow_value
+        out[u] = fast_value - slow_value
 
 
 @indicator("high", "low")

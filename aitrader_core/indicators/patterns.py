@@ -28,9 +28,8 @@ def _doji(o: FloatArray, h: FloatArray, lo: FloatArray, c: FloatArray, out: IntA
     total = sum_hl(h, lo, start - 10, start)
     trail = start - 10
     for i in range(start, size):
-        if body(o, c, i) <= (0.1 * (total / 10.0)):
-            out[i] = 100
-        total += hl(h, lo, i) - hl(h, lo, trail)
+        out[i] = 100 if body(o[i], c[i]) <= (0.1 * (total / 10.0)) else 0
+        total += hl(h[i], lo[i]) - hl(h[trail], lo[trail])
         trail += 1
 
 
@@ -74,22 +73,23 @@ def _hammer(
     body_trail = start - 10
     short_trail = start - 10
     near_trail = start - 6
+    signal = -100 if hanging else 100
     for i in range(start, size):
         bottom = min(c[i], o[i])
         if hanging:
             near_ok = bottom >= h[i - 1] - (0.2 * (near_total / 5.0))
         else:
             near_ok = bottom <= lo[i - 1] + (0.2 * (near_total / 5.0))
-        if (
-            body(o, c, i) < (body_total / 10.0)
-            and lower_shadow(o, lo, c, i) > body(o, c, i)
-            and upper_shadow(o, h, c, i) < (0.1 * (short_total / 10.0))
-            and near_ok
-        ):
-            out[i] = -100 if hanging else 100
-        body_total += body(o, c, i) - body(o, c, body_trail)
-        short_total += hl(h, lo, i) - hl(h, lo, short_trail)
-        near_total += hl(h, lo, i - 1) - hl(h, lo, near_trail)
+        hit = (
+            (body(o[i], c[i]) < (body_total / 10.0))
+            & (lower_shadow(o[i], lo[i], c[i]) > body(o[i], c[i]))
+            & (upper_shadow(o[i], h[i], c[i]) < (0.1 * (short_total / 10.0)))
+            & near_ok
+        )
+        out[i] = signal if hit else 0
+        body_total += body(o[i], c[i]) - body(o[body_trail], c[body_trail])
+        short_total += hl(h[i], lo[i]) - hl(h[short_trail], lo[short_trail])
+        near_total += hl(h[i - 1], lo[i - 1]) - hl(h[near_trail], lo[near_trail])
         body_trail += 1
         short_trail += 1
         near_trail += 1
@@ -167,20 +167,21 @@ def _inverted(
     short_total = sum_hl(h, lo, start - 10, start)
     body_trail = start - 10
     short_trail = start - 10
+    signal = -100 if star else 100
     for i in range(start, size):
         if star:
             gap = min(o[i], c[i]) > max(o[i - 1], c[i - 1])
         else:
             gap = max(o[i], c[i]) < min(o[i - 1], c[i - 1])
-        if (
-            gap
-            and body(o, c, i) < (body_total / 10.0)
-            and upper_shadow(o, h, c, i) > body(o, c, i)
-            and lower_shadow(o, lo, c, i) < (0.1 * (short_total / 10.0))
+        # The body gap is rare: test it first and branch, the rest branch-free.
+        if gap and (
+            (body(o[i], c[i]) < (body_total / 10.0))
+            & (upper_shadow(o[i], h[i], c[i]) > body(o[i], c[i]))
+            & (lower_shadow(o[i], lo[i], c[i]) < (0.1 * (short_total / 10.0)))
         ):
-            out[i] = -100 if star else 100
-        body_total += body(o, c, i) - body(o, c, body_trail)
-        short_total += hl(h, lo, i) - hl(h, lo, short_trail)
+            out[i] = signal
+        body_total += body(o[i], c[i]) - body(o[body_trail], c[body_trail])
+        short_total += hl(h[i], lo[i]) - hl(h[short_trail], lo[short_trail])
         body_trail += 1
         short_trail += 1
 
@@ -255,14 +256,14 @@ def _marubozu(o: FloatArray, h: FloatArray, lo: FloatArray, c: FloatArray, out: 
     for i in range(start, size):
         trail = i - start
         short = 0.1 * (short_total / 10.0)
-        if (
-            body(o, c, i) > (long_total / 10.0)
-            and upper_shadow(o, h, c, i) < short
-            and lower_shadow(o, lo, c, i) < short
-        ):
-            out[i] = color(o, c, i) * 100
-        long_total += body(o, c, i) - body(o, c, trail)
-        short_total += hl(h, lo, i) - hl(h, lo, trail)
+        hit = (
+            (body(o[i], c[i]) > (long_total / 10.0))
+            & (upper_shadow(o[i], h[i], c[i]) < short)
+            & (lower_shadow(o[i], lo[i], c[i]) < short)
+        )
+        out[i] = color(o[i], c[i]) * 100 if hit else 0
+        long_total += body(o[i], c[i]) - body(o[trail], c[trail])
+        short_total += hl(h[i], lo[i]) - hl(h[trail], lo[trail])
 
 
 @indicator(*_CANDLE, int_output=True)
@@ -303,10 +304,11 @@ def _spinning_top(
     total = sum_body(o, c, 0, start)
     for i in range(start, size):
         trail = i - start
-        b = body(o, c, i)
-        if upper_shadow(o, h, c, i) > b and lower_shadow(o, lo, c, i) > b and b < (total / 10.0):
-            out[i] = color(o, c, i) * 100
-        total += body(o, c, i) - body(o, c, trail)
+        b = body(o[i], c[i])
+        small = b < (total / 10.0)
+        hit = (upper_shadow(o[i], h[i], c[i]) > b) & (lower_shadow(o[i], lo[i], c[i]) > b) & small
+        out[i] = color(o[i], c[i]) * 100 if hit else 0
+        total += body(o[i], c[i]) - body(o[trail], c[trail])
 
 
 @indicator(*_CANDLE, int_output=True)

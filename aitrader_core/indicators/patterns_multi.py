@@ -22,20 +22,21 @@ _CANDLE = ("open", "high", "low", "close")
 def _engulfing(o: FloatArray, h: FloatArray, lo: FloatArray, c: FloatArray, out: IntArray) -> None:
     size = c.shape[0]
     for i in range(2, size):
-        now = color(o, c, i)
-        before = color(o, c, i - 1)
+        now = color(o[i], c[i])
+        before = color(o[i - 1], c[i - 1])
+        # Conditions are combined with & rather than `and`: colours flip at random,
+        # so branch-free code beats short-circuiting (the same in every kernel).
         white = (
-            now == 1
-            and before == -1
-            and ((c[i] >= o[i - 1] and o[i] < c[i - 1]) or (c[i] > o[i - 1] and o[i] <= c[i - 1]))
+            (now == 1)
+            & (before == -1)
+            & (((c[i] >= o[i - 1]) & (o[i] < c[i - 1])) | ((c[i] > o[i - 1]) & (o[i] <= c[i - 1])))
         )
         black = (
-            now == -1
-            and before == 1
-            and ((o[i] >= c[i - 1] and c[i] < o[i - 1]) or (o[i] > c[i - 1] and c[i] <= o[i - 1]))
+            (now == -1)
+            & (before == 1)
+            & (((o[i] >= c[i - 1]) & (c[i] < o[i - 1])) | ((o[i] > c[i - 1]) & (c[i] <= o[i - 1])))
         )
-        if white or black:
-            out[i] = now * 100
+        out[i] = now * 100 if white | black else 0
 
 
 @indicator(*_CANDLE, int_output=True)
@@ -77,15 +78,15 @@ def _harami(o: FloatArray, h: FloatArray, lo: FloatArray, c: FloatArray, out: In
     long_trail = start - 11
     short_trail = start - 10
     for i in range(start, size):
-        if body(o, c, i - 1) > (long_total / 10.0) and body(o, c, i) <= (short_total / 10.0):
-            top = max(c[i], o[i])
-            bottom = min(c[i], o[i])
-            prev_top = max(c[i - 1], o[i - 1])
-            prev_bottom = min(c[i - 1], o[i - 1])
-            if top <= prev_top and bottom >= prev_bottom:
-                out[i] = -color(o, c, i - 1) * 100
-        long_total += body(o, c, i - 1) - body(o, c, long_trail)
-        short_total += body(o, c, i) - body(o, c, short_trail)
+        hit = (
+            (body(o[i - 1], c[i - 1]) > (long_total / 10.0))
+            & (body(o[i], c[i]) <= (short_total / 10.0))
+            & (max(c[i], o[i]) <= max(c[i - 1], o[i - 1]))
+            & (min(c[i], o[i]) >= min(c[i - 1], o[i - 1]))
+        )
+        out[i] = -color(o[i - 1], c[i - 1]) * 100 if hit else 0
+        long_total += body(o[i - 1], c[i - 1]) - body(o[long_trail], c[long_trail])
+        short_total += body(o[i], c[i]) - body(o[short_trail], c[short_trail])
         long_trail += 1
         short_trail += 1
 
@@ -138,30 +139,31 @@ def _penetration(
     trail = start - 10
     total1 = sum_body(o, c, trail - 1, start - 1)
     total0 = sum_body(o, c, trail, start)
+    signal = 100 if piercing else -100
     for i in range(start, size):
-        first_long = body(o, c, i - 1) > (total1 / 10.0)
+        first_long = body(o[i - 1], c[i - 1]) > (total1 / 10.0)
         if piercing:
-            if (
-                color(o, c, i - 1) == -1
-                and first_long
-                and color(o, c, i) == 1
-                and body(o, c, i) > (total0 / 10.0)
-                and o[i] < lo[i - 1]
-                and c[i] < o[i - 1]
-                and c[i] > c[i - 1] + body(o, c, i - 1) * 0.5
-            ):
-                out[i] = 100
-        elif (
-            color(o, c, i - 1) == 1
-            and first_long
-            and color(o, c, i) == -1
-            and o[i] > h[i - 1]
-            and c[i] > o[i - 1]
-            and c[i] < c[i - 1] - body(o, c, i - 1) * pen
-        ):
-            out[i] = -100
-        total1 += body(o, c, i - 1) - body(o, c, trail - 1)
-        total0 += body(o, c, i) - body(o, c, trail)
+            hit = (
+                (color(o[i - 1], c[i - 1]) == -1)
+                & first_long
+                & (color(o[i], c[i]) == 1)
+                & (body(o[i], c[i]) > (total0 / 10.0))
+                & (o[i] < lo[i - 1])
+                & (c[i] < o[i - 1])
+                & (c[i] > c[i - 1] + body(o[i - 1], c[i - 1]) * 0.5)
+            )
+        else:
+            hit = (
+                (color(o[i - 1], c[i - 1]) == 1)
+                & first_long
+                & (color(o[i], c[i]) == -1)
+                & (o[i] > h[i - 1])
+                & (c[i] > o[i - 1])
+                & (c[i] < c[i - 1] - body(o[i - 1], c[i - 1]) * pen)
+            )
+        out[i] = signal if hit else 0
+        total1 += body(o[i - 1], c[i - 1]) - body(o[trail - 1], c[trail - 1])
+        total0 += body(o[i], c[i]) - body(o[trail], c[trail])
         trail += 1
 
 
@@ -249,23 +251,23 @@ def _star(
     for i in range(start, size):
         if morning:
             gap = max(o[i - 1], c[i - 1]) < min(o[i - 2], c[i - 2])
-            closes_in = c[i] > c[i - 2] + body(o, c, i - 2) * pen
+            closes_in = c[i] > c[i - 2] + body(o[i - 2], c[i - 2]) * pen
         else:
             gap = min(o[i - 1], c[i - 1]) > max(o[i - 2], c[i - 2])
-            closes_in = c[i] < c[i - 2] - body(o, c, i - 2) * pen
+            closes_in = c[i] < c[i - 2] - body(o[i - 2], c[i - 2]) * pen
+        # The cheap tests first, branch-free; the gap makes a hit rare, so the one
+        # branch left is well predicted and the averages are rarely consulted.
+        shape = (color(o[i - 2], c[i - 2]) == -sign) & (color(o[i], c[i]) == sign) & gap & closes_in
         if (
-            color(o, c, i - 2) == -sign
-            and color(o, c, i) == sign
-            and gap
-            and closes_in
-            and body(o, c, i - 2) > (long_total / 10.0)
-            and body(o, c, i - 1) <= (short_total / 10.0)
-            and body(o, c, i) > (short_total2 / 10.0)
+            shape
+            and body(o[i - 2], c[i - 2]) > (long_total / 10.0)
+            and body(o[i - 1], c[i - 1]) <= (short_total / 10.0)
+            and body(o[i], c[i]) > (short_total2 / 10.0)
         ):
             out[i] = sign * 100
-        long_total += body(o, c, i - 2) - body(o, c, long_trail)
-        short_total += body(o, c, i - 1) - body(o, c, short_trail)
-        short_total2 += body(o, c, i) - body(o, c, short_trail + 1)
+        long_total += body(o[i - 2], c[i - 2]) - body(o[long_trail], c[long_trail])
+        short_total += body(o[i - 1], c[i - 1]) - body(o[short_trail], c[short_trail])
+        short_total2 += body(o[i], c[i]) - body(o[short_trail + 1], c[short_trail + 1])
         long_trail += 1
         short_trail += 1
 
@@ -356,30 +358,36 @@ def _soldiers(o: FloatArray, h: FloatArray, lo: FloatArray, c: FloatArray, out: 
     short_total = sum_body(o, c, start - 10, start)
     b_trail = start - 10
     for i in range(start, size):
+        # Branch-free cheap tests first (three white candles, rising opens and
+        # closes are rare together), then the average-based ones.
+        shape = (
+            (color(o[i - 2], c[i - 2]) == 1)
+            & (color(o[i - 1], c[i - 1]) == 1)
+            & (color(o[i], c[i]) == 1)
+            & (c[i] > c[i - 1])
+            & (c[i - 1] > c[i - 2])
+            & (o[i - 1] > o[i - 2])
+            & (o[i] > o[i - 1])
+        )
         if (
-            color(o, c, i - 2) == 1
-            and upper_shadow(o, h, c, i - 2) < (0.1 * (svs[2] / 10.0))
-            and color(o, c, i - 1) == 1
-            and upper_shadow(o, h, c, i - 1) < (0.1 * (svs[1] / 10.0))
-            and color(o, c, i) == 1
-            and upper_shadow(o, h, c, i) < (0.1 * (svs[0] / 10.0))
-            and c[i] > c[i - 1]
-            and c[i - 1] > c[i - 2]
-            and o[i - 1] > o[i - 2]
+            shape
+            and upper_shadow(o[i - 2], h[i - 2], c[i - 2]) < (0.1 * (svs[2] / 10.0))
+            and upper_shadow(o[i - 1], h[i - 1], c[i - 1]) < (0.1 * (svs[1] / 10.0))
+            and upper_shadow(o[i], h[i], c[i]) < (0.1 * (svs[0] / 10.0))
             and o[i - 1] <= c[i - 2] + (0.2 * (near[2] / 5.0))
             and o[i] > o[i - 1]
             and o[i] <= c[i - 1] + (0.2 * (near[1] / 5.0))
-            and body(o, c, i - 1) > body(o, c, i - 2) - (0.6 * (far[2] / 5.0))
-            and body(o, c, i) > body(o, c, i - 1) - (0.6 * (far[1] / 5.0))
-            and body(o, c, i) > (short_total / 10.0)
+            and body(o[i - 1], c[i - 1]) > body(o[i - 2], c[i - 2]) - (0.6 * (far[2] / 5.0))
+            and body(o[i], c[i]) > body(o[i - 1], c[i - 1]) - (0.6 * (far[1] / 5.0))
+            and body(o[i], c[i]) > (short_total / 10.0)
         ):
             out[i] = 100
         for k in range(2, -1, -1):
-            svs[k] = svs[k] + (hl(h, lo, i - k) - hl(h, lo, s_trail - k))
+            svs[k] = svs[k] + (hl(h[i - k], lo[i - k]) - hl(h[s_trail - k], lo[s_trail - k]))
         for k in range(2, 0, -1):
-            far[k] = far[k] + (hl(h, lo, i - k) - hl(h, lo, nf_trail - k))
-            near[k] = near[k] + (hl(h, lo, i - k) - hl(h, lo, nf_trail - k))
-        short_total += body(o, c, i) - body(o, c, b_trail)
+            far[k] = far[k] + (hl(h[i - k], lo[i - k]) - hl(h[nf_trail - k], lo[nf_trail - k]))
+            near[k] = near[k] + (hl(h[i - k], lo[i - k]) - hl(h[nf_trail - k], lo[nf_trail - k]))
+        short_total += body(o[i], c[i]) - body(o[b_trail], c[b_trail])
         s_trail += 1
         nf_trail += 1
         b_trail += 1
@@ -427,25 +435,28 @@ def _crows(o: FloatArray, h: FloatArray, lo: FloatArray, c: FloatArray, out: Int
     for k in range(3):
         svs[k] = sum_hl(h, lo, trail - k, start - k)
     for i in range(start, size):
+        shape = (
+            (color(o[i - 3], c[i - 3]) == 1)
+            & (color(o[i - 2], c[i - 2]) == -1)
+            & (color(o[i - 1], c[i - 1]) == -1)
+            & (color(o[i], c[i]) == -1)
+            & (o[i - 1] < o[i - 2])
+            & (o[i - 1] > c[i - 2])
+            & (o[i] < o[i - 1])
+            & (o[i] > c[i - 1])
+            & (h[i - 3] > c[i - 2])
+            & (c[i - 2] > c[i - 1])
+            & (c[i - 1] > c[i])
+        )
         if (
-            color(o, c, i - 3) == 1
-            and color(o, c, i - 2) == -1
-            and color(o, c, i - 1) == -1
-            and color(o, c, i) == -1
-            and o[i - 1] < o[i - 2]
-            and o[i - 1] > c[i - 2]
-            and o[i] < o[i - 1]
-            and o[i] > c[i - 1]
-            and h[i - 3] > c[i - 2]
-            and c[i - 2] > c[i - 1]
-            and c[i - 1] > c[i]
-            and lower_shadow(o, lo, c, i - 2) < (0.1 * (svs[2] / 10.0))
-            and lower_shadow(o, lo, c, i - 1) < (0.1 * (svs[1] / 10.0))
-            and lower_shadow(o, lo, c, i) < (0.1 * (svs[0] / 10.0))
+            shape
+            and lower_shadow(o[i - 2], lo[i - 2], c[i - 2]) < (0.1 * (svs[2] / 10.0))
+            and lower_shadow(o[i - 1], lo[i - 1], c[i - 1]) < (0.1 * (svs[1] / 10.0))
+            and lower_shadow(o[i], lo[i], c[i]) < (0.1 * (svs[0] / 10.0))
         ):
             out[i] = -100
         for k in range(2, -1, -1):
-            svs[k] = svs[k] + (hl(h, lo, i - k) - hl(h, lo, trail - k))
+            svs[k] = svs[k] + (hl(h[i - k], lo[i - k]) - hl(h[trail - k], lo[trail - k]))
         trail += 1
 
 

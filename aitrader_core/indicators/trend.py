@@ -6,7 +6,7 @@ from typing import Generic, NamedTuple
 
 import numba as nb
 
-from ._core import JIT, JIT_FMA, FloatArray, Values, check_float, check_period, indicator, run
+from ._core import JIT, JIT_FMA, FloatArray, U, Values, check_float, check_period, indicator, run
 from ._kernels import MODE_MIDPOINT, fill_nan, scan_extremes, true_range
 
 
@@ -168,30 +168,30 @@ def _supertrend(
     atr = total / n
     beta = (n - 1) / n
     alpha = 1.0 - beta
-    up = 0.0
-    dn = 0.0
+    mid = (high[n] + low[n]) / 2.0
+    up = mid - mult * atr
+    dn = mid + mult * atr
     trend = 1.0
-    for i in range(n, size):
-        if i > n:
-            atr = alpha * true_range(high[i], low[i], close[i - 1]) + beta * atr
-        mid = (high[i] + low[i]) / 2.0
+    line[n] = up
+    direction[n] = trend
+    for i in range(n + 1, size):
+        u = U(i)  # unsigned indices: no wraparound code (see _core.U)
+        prev_close = close[U(i - 1)]
+        atr = alpha * true_range(high[u], low[u], prev_close) + beta * atr
+        mid = (high[u] + low[u]) / 2.0
         basic_up = mid - mult * atr
         basic_dn = mid + mult * atr
-        if i == n:
-            up = basic_up
-            dn = basic_dn
-        else:
-            prev_up = up
-            prev_dn = dn
-            # A band only tightens while price stays on its side of it.
-            up = max(basic_up, prev_up) if close[i - 1] > prev_up else basic_up
-            dn = min(basic_dn, prev_dn) if close[i - 1] < prev_dn else basic_dn
-            if trend < 0 and close[i] > prev_dn:
-                trend = 1.0
-            elif trend > 0 and close[i] < prev_up:
-                trend = -1.0
-        line[i] = up if trend > 0 else dn
-        direction[i] = trend
+        prev_up = up
+        prev_dn = dn
+        # A band only tightens while price stays on its side of it.
+        up = max(basic_up, prev_up) if prev_close > prev_up else basic_up
+        dn = min(basic_dn, prev_dn) if prev_close < prev_dn else basic_dn
+        c = close[u]
+        flip_up = (trend < 0) & (c > prev_dn)
+        flip_down = (trend > 0) & (c < prev_up)
+        trend = 1.0 if flip_up else (-1.0 if flip_down else trend)
+        line[u] = up if trend > 0 else dn
+        direction[u] = trend
 
 
 @indicator("high", "low", "close")

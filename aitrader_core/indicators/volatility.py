@@ -11,6 +11,7 @@ from ._core import (
     JIT,
     JIT_FMA,
     FloatArray,
+    U,
     Values,
     check_float,
     check_matype,
@@ -102,15 +103,19 @@ def _natr(high: FloatArray, low: FloatArray, close: FloatArray, n: int, out: Flo
     for i in range(1, n + 1):
         total += true_range(high[i], low[i], close[i - 1])
     atr = total / n
-    for i in range(n, size):
-        if i > n:
-            atr = alpha * true_range(high[i], low[i], close[i - 1]) + beta * atr
-        c = close[i]
-        if n == 1:
-            # Period 1 is the raw true range, not normalised (as in TA-Lib).
-            out[i] = atr
-        else:
-            out[i] = (atr / c) * 100.0 if c != 0.0 else 0.0
+    if n == 1:
+        # Period 1 is the raw true range, not normalised (as in TA-Lib).
+        out[1] = atr
+        for i in range(2, size):
+            out[i] = true_range(high[i], low[i], close[i - 1])
+        return
+    c = close[n]
+    out[n] = (atr / c) * 100.0 if c != 0.0 else 0.0
+    for i in range(n + 1, size):
+        u = U(i)  # unsigned indices: no wraparound code (see _core.U)
+        atr = alpha * true_range(high[u], low[u], close[U(i - 1)]) + beta * atr
+        c = close[u]
+        out[u] = (atr / c) * 100.0 if c != 0.0 else 0.0
 
 
 @indicator("high", "low", "close")
@@ -201,15 +206,16 @@ def _bbands(
         t2 += tmp * tmp
     countdown = 32 * n
     for i in range(n - 1, size):
-        v = x[i]
+        u = U(i)  # unsigned index: no wraparound code (see _core.U)
+        v = x[u]
         ma_total += v
         tmp = v - shift
         t1 += tmp
         t2 += tmp * tmp
         mean1 = t1 * inv
         variance = t2 * inv - mean1 * mean1
-        mid = middle[i] if matype == 1 else ma_total / n
-        trail = x[i - n + 1]
+        mid = middle[u] if matype == 1 else ma_total / n
+        trail = x[U(i - n + 1)]
         ma_total -= trail
         tmp = trail - shift
         t1 -= tmp
@@ -237,14 +243,14 @@ def _bbands(
             t1 -= tmp
             t2 -= tmp * tmp
         sd = math.sqrt(variance) if variance != 0.0 else 0.0
-        middle[i] = mid
+        middle[u] = mid
         if up == dn:
             tmp = sd * up
-            upper[i] = mid + tmp
-            lower[i] = mid - tmp
+            upper[u] = mid + tmp
+            lower[u] = mid - tmp
         else:
-            upper[i] = mid + sd * up
-            lower[i] = mid - sd * dn
+            upper[u] = mid + sd * up
+            lower[u] = mid - sd * dn
 
 
 @indicator("close")

@@ -14,6 +14,7 @@ from ._core import (
     JIT_FMA,
     FloatArray,
     IntArray,
+    U,
     Values,
     as_float_array,
     check_period,
@@ -192,34 +193,55 @@ def _cmf(
 ) -> None:
     size = close.shape[0]
     fill_nan(out, n - 1)
+    if size < n:
+        return
     ring = np.empty(n)  # each bar's money flow, read back when it leaves the window
     mf = 0.0
     vol = 0.0
-    nonzero = 0
-    countdown = 32 * n
-    slot = 0
-    for i in range(size):
+    nonzero = 0  # bars with volume in the window: decides "no volume", not the float sum
+    for i in range(n):
         flow = _money_flow(high[i], low[i], close[i], volume[i])
-        if i >= n:
-            mf -= ring[slot]
-            vol -= volume[i - n]
-            nonzero -= volume[i - n] != 0.0
-        ring[slot] = flow
-        slot = slot + 1 if slot + 1 < n else 0
+        ring[i] = flow
         mf += flow
         vol += volume[i]
         nonzero += volume[i] != 0.0
-        if i >= n - 1:
-            countdown -= 1
-            if countdown <= 0:
-                # Rebuild the sums now and then so rounding residue cannot accumulate.
-                countdown = 32 * n
-                mf = 0.0
-                vol = 0.0
-                for j in range(i - n + 1, i + 1):
-                    mf += _money_flow(high[j], low[j], close[j], volume[j])
-                    vol += volume[j]
-            out[i] = mf / vol if nonzero > 0 else 0.0
+    out[n - 1] = mf / vol if nonzero > 0 else 0.0
+    # The sums are rebuilt from the window every 32 periods so rounding residue
+    # cannot accumulate; the bars in between run a tight loop.
+    rebuild = n - 2 + 32 * n
+    slot = 0
+    i = n
+    while i < size:
+        stop = min(size, rebuild)
+        for j in range(i, stop):
+            u = U(j)  # unsigned indices: no negative-index wraparound code (see _core.U)
+            k = U(slot)
+            v = volume[u]
+            flow = _money_flow(high[u], low[u], close[u], v)
+            mf -= ring[k]
+            ring[k] = flow
+            slot = slot + 1 if slot + 1 < n else 0
+            old = volume[U(j - n)]
+            vol -= old
+            nonzero -= old != 0.0
+            mf += flow
+            vol += v
+            nonzero += v != 0.0
+            out[u] = mf / vol if nonzero > 0 else 0.0
+        i = max(i, stop)
+        if i >= size:
+            break
+        ring[slot] = _money_flow(high[i], low[i], close[i], volume[i])
+        slot = slot + 1 if slot + 1 < n else 0
+        nonzero += (volume[i] != 0.0) - (volume[i - n] != 0.0)
+        mf = 0.0
+        vol = 0.0
+        for k in range(n):
+            mf += ring[k]
+            vol += volume[i - k]
+        out[i] = mf / vol if nonzero > 0 else 0.0
+        rebuild += 32 * n
+        i += 1
 
 
 @indicator("high", "low", "close", "volume")
