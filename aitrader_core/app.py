@@ -345,6 +345,39 @@ class App:
             )
         return SweepReport(ranked, folds_table)
 
+    # -- sentiment -----------------------------------------------------------
+    def scorer(self, spec: str | None = None) -> Any:
+        """The configured sentiment scorer (``spec`` overrides AITRADER_SENTIMENT_MODEL)."""
+        from aitrader_core.sentiment import load_scorer
+
+        s = self.settings
+        return load_scorer(
+            spec or s.sentiment_model,
+            device=s.sentiment_device,
+            batch_size=s.sentiment_batch_size,
+            threads=s.sentiment_threads,
+        )
+
+    def evaluate_sentiment(
+        self,
+        csv: str | Path,
+        *,
+        model: str | None = None,
+        label_map: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Accuracy, macro-F1 and confusion matrix of a scorer on a labelled CSV."""
+        from aitrader_core.sentiment import evaluate
+
+        return evaluate(self.scorer(model), csv, label_map=label_map)  # type: ignore[arg-type]
+
+    def fit_sentiment(
+        self, csv: str | Path, out: str | Path, *, label_map: Mapping[str, str] | None = None
+    ) -> Any:
+        """Train the fast n-gram classifier on a labelled CSV and save it as a scorer."""
+        from aitrader_core.sentiment import fit_scorer
+
+        return fit_scorer(csv, out, label_map=label_map)  # type: ignore[arg-type]
+
     # -- compliance ----------------------------------------------------------
     def verify_journal(self, expected_head: str | None = None) -> VerifyReport:
         """Check the journal's hash chain; names the first broken link."""

@@ -29,6 +29,8 @@ db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 cli.add_typer(ingest_cli, name="ingest")
 ensemble_cli = typer.Typer(help="Strategy ensembles.", no_args_is_help=True)
 journal_cli = typer.Typer(help="The write-once compliance journal.", no_args_is_help=True)
+sentiment_cli = typer.Typer(help="Sentiment scorers.", no_args_is_help=True)
+cli.add_typer(sentiment_cli, name="sentiment")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(journal_cli, name="journal")
 cli.add_typer(ensemble_cli, name="ensemble")
@@ -319,6 +321,59 @@ def _yaml(path: Path) -> object:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise AITraderError(f"{path}: not valid YAML: {exc}") from None
+
+
+LabelMap = Annotated[
+    str | None,
+    typer.Option(help="label mapping, e.g. 0=negative,1=positive,2=neutral (the default)"),
+]
+
+
+def _label_map(raw: str | None) -> dict[str, str] | None:
+    if raw is None:
+        return None
+    out = {}
+    for pair in raw.split(","):
+        key, sep, value = pair.partition("=")
+        if not sep or value.strip() not in ("negative", "neutral", "positive"):
+            raise AITraderError(f"--label-map {raw!r}: expected key=negative|neutral|positive,…")
+        out[key.strip()] = value.strip()
+    return out
+
+
+@sentiment_cli.command("eval")
+def sentiment_eval(
+    file: Annotated[Path, typer.Argument(help="labelled CSV with text,label", exists=True)],
+    model: Annotated[
+        str | None, typer.Option(help="lexicon, a fitted or transformer folder")
+    ] = None,
+    label_map: LabelMap = None,
+) -> None:
+    """Accuracy, macro-F1 and the confusion matrix of a scorer on labelled text."""
+    typer.echo(
+        _app().evaluate_sentiment(file, model=model, label_map=_label_map(label_map)).format()
+    )
+
+
+@sentiment_cli.command("fit")
+def sentiment_fit(
+    file: Annotated[Path, typer.Argument(help="labelled CSV with text,label", exists=True)],
+    out: Annotated[Path, typer.Argument(help="folder to save the model in")],
+    label_map: LabelMap = None,
+    eval_file: Annotated[
+        Path | None, typer.Option("--eval", help="held-out CSV to report on")
+    ] = None,
+) -> None:
+    """Train the fast n-gram classifier and save it (select it with AITRADER_SENTIMENT_MODEL)."""
+    app = _app()
+    scorer = app.fit_sentiment(file, out, label_map=_label_map(label_map))
+    typer.echo(f"saved {scorer.model_id} to {out}")
+    if eval_file is not None:
+        typer.echo(
+            app.evaluate_sentiment(
+                eval_file, model=str(out), label_map=_label_map(label_map)
+            ).format()
+        )
 
 
 @cli.command("export")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -40,6 +41,7 @@ class Settings(BaseSettings):
     live_confirm: str | None = Field(
         default=None, description="must be 'I-understand' to trade on a live mainnet"
     )
+    sim_start_balance: Decimal = Field(default=Decimal(10000), gt=0, description="paper USDT")
     binance_api_key: SecretStr | None = None
     binance_api_secret: SecretStr | None = None
     news_enabled: bool = Field(default=False, description="poll RSS feeds in the service")

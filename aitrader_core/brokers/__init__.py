@@ -32,6 +32,11 @@ from aitrader_core.brokers.registry import LIVE_CONFIRMATION, BrokerSettings, ma
 
 if TYPE_CHECKING:
     from aitrader_core.brokers.binance import BinanceGateway, binance_exchange
+    from aitrader_core.brokers.simulator import (
+        SimulatedBroker,
+        SimulatorConfig,
+        make_simulated_gateway,
+    )
 
 __all__ = [
     "LIVE_CONFIRMATION",
@@ -44,16 +49,25 @@ __all__ = [
     "InvalidOrder",
     "OrderNotFound",
     "RateLimited",
+    "SimulatedBroker",
+    "SimulatorConfig",
     "Transient",
     "UnknownBrokerError",
     "binance_exchange",
     "make_gateway",
+    "make_simulated_gateway",
 ]
 
-_LAZY = {"BinanceGateway", "binance_exchange"}
+_LAZY = {
+    "BinanceGateway": "aitrader_core.brokers.binance",
+    "binance_exchange": "aitrader_core.brokers.binance",
+    "SimulatedBroker": "aitrader_core.brokers.simulator",
+    "SimulatorConfig": "aitrader_core.brokers.simulator",
+    "make_simulated_gateway": "aitrader_core.brokers.simulator",
+}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(import_module("aitrader_core.brokers.binance"), name)
+        return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -149,3 +149,17 @@ def test_journal_verify_and_export(tmp_path: Path) -> None:
     wrong_head = run(["journal", "verify", "--head", "ab" * 32], tmp_path)
     assert wrong_head.returncode == 1
     assert "BROKEN at seq 4" in wrong_head.stderr
+
+
+def test_sentiment_eval_prints_accuracy_f1_and_confusion(tmp_path: Path) -> None:
+    held_out = ROOT / "tests" / "data" / "sentiment" / "twitter_financial_news_heldout20.csv"
+    result = run(["sentiment", "eval", str(held_out), "--model", "lexicon"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    accuracy = float(next(line for line in lines if line.startswith("accuracy")).split()[1])
+    assert accuracy > 0.656  # beats always-neutral on this data
+    assert any(line.startswith("macro-F1") for line in lines)
+    assert any(line.startswith("true \\ predicted") for line in lines)
+    bad = run(["sentiment", "eval", str(held_out), "--label-map", "0=bearish"], tmp_path)
+    assert bad.returncode == 2
+    assert "--label-map" in bad.stderr

@@ -35,6 +35,9 @@ PUBLIC = {
     "UnknownBrokerError",
     "binance_exchange",
     "make_gateway",
+    "SimulatedBroker",
+    "SimulatorConfig",
+    "make_simulated_gateway",
 }
 
 
