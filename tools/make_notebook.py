@@ -36,6 +36,8 @@ def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
             if text.startswith("# parameters"):
                 cell.metadata["tags"] = ["parameters"]
             nb.cells.append(cell)
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i:02d}"  # stable ids: regenerating gives an identical file
     return nb
 
 

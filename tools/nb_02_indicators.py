@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 CELLS: list[tuple[str, str]] = [
-    ("md", """
+    (
+        "md",
+        """
 # 02 · Indicators
 
 TA-Lib-compatible indicators (same names, parameters and warm-up; checked
@@ -11,15 +13,21 @@ against TA-Lib to 1e-8 in the tests) on real Binance candles: moving averages
 and Bollinger bands over the price, RSI and MACD below, candlestick patterns
 marked on the bars. Every indicator takes numpy arrays or pandas Series and
 never looks ahead (property-tested).
-"""),
-    ("code", """
+""",
+    ),
+    (
+        "code",
+        """
 # parameters
 symbol = "ETH/USDT"
 timeframe = "1h"
 start = "2023-10-15"
 end = "2023-11-15"
-"""),
-    ("code", """
+""",
+    ),
+    (
+        "code",
+        """
 import pandas as pd
 from bokeh.io import output_notebook, show
 from bokeh.resources import INLINE
@@ -35,8 +43,11 @@ if not app.series():
     app.ingest_sample(progress=True)
 bars = app.bars("binance", symbol, timeframe, start=start, end=end)
 o, h, lo, c, v = (bars[k] for k in ("open", "high", "low", "close", "volume"))
-"""),
-    ("code", """
+""",
+    ),
+    (
+        "code",
+        """
 upper, middle, lower = ta.bbands(c, timeperiod=20, nbdevup=2.0, nbdevdn=2.0)
 macd_line, signal_line, histogram = ta.macd(c)
 table = pd.DataFrame({
@@ -45,13 +56,19 @@ table = pd.DataFrame({
     "bb_lower": lower, "macd": macd_line, "obv": ta.obv(c, v),
 })
 table.tail(8)
-"""),
-    ("code", """
+""",
+    ),
+    (
+        "code",
+        """
 patterns = {"engulfing": ta.engulfing(o, h, lo, c), "hammer": ta.hammer(o, h, lo, c),
             "doji": ta.doji(o, h, lo, c)}
 pd.DataFrame({name: (p != 0).sum() for name, p in patterns.items()}, index=["bars"])
-"""),
-    ("code", """
+""",
+    ),
+    (
+        "code",
+        """
 chart = candlestick_figure(bars, title=f"{symbol} {timeframe}")
 add_lines(chart, {"EMA 20": table["ema_20"], "SMA 50": table["sma_50"],
                   "BB upper": upper, "BB lower": lower})
@@ -59,9 +76,13 @@ add_pattern_markers(chart, bars, patterns)
 panel_figure(chart, {"RSI 14": table["rsi_14"]}, title="RSI", levels=(30, 70))
 panel_figure(chart, {"MACD": macd_line, "signal": signal_line}, title="MACD", levels=(0,))
 show(chart)
-"""),
-    ("code", """
+""",
+    ),
+    (
+        "code",
+        """
 assert table["rsi_14"].iloc[20:].between(0, 100).all()
 assert table["ema_20"].iloc[:19].isna().all()  # TA-Lib's warm-up
-"""),
+""",
+    ),
 ]
