@@ -25,7 +25,7 @@ from aitrader_core.backtest.fills import FillCosts
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
 class Costs(_Frozen):

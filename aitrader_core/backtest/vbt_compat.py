@@ -15,7 +15,7 @@ arrays, ``upon_opposite_entry``, ``stop_exit_price`` ``stoplimit`` /
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,7 @@ from aitrader_core.backtest.config import (
 from aitrader_core.backtest.results import BacktestResult
 from aitrader_core.backtest.runner import Bars, bool_flags, index_ms, run_arrays
 
-_OPPOSITE = {
+_OPPOSITE: dict[str, Literal["reverse", "close", "ignore"]] = {
     "reversereduce": "reverse",
     "reverse": "reverse",
     "close": "close",

@@ -10,10 +10,10 @@ journal = Table(
     "journal",
     metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("ts_ms", BigInteger, nullable=False, comment="epoch ms UTC when recorded"),
+    Column("ts_ms", BigInteger, nullable=False),  # epoch ms UTC when recorded
     Column("kind", String(32), nullable=False),
     Column("actor", String(64), nullable=False),
-    Column("payload", Text, nullable=False, comment="canonical JSON"),
+    Column("payload", Text, nullable=False),  # canonical JSON
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
 )

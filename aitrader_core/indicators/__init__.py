@@ -3,7 +3,8 @@
 Conventions (see ``docs/indicators.md``):
 
 * names and parameters follow TA-Lib in lower case; where TA-Lib has the
-  indicator the output equals TA-Lib's to ~1e-12 relative;
+  indicator the output equals TA-Lib's (bit for bit for most, always within
+  1e-8 relative);
 * the warm-up is NaN, a history shorter than the warm-up gives all-NaN (never
   an exception), invalid parameters raise ``ValueError`` naming the parameter;
 * a Series in gives a Series out with the same index; multi-output functions

@@ -30,6 +30,14 @@ def fill_nan(out: FloatArray, stop: int) -> None:
 
 
 @nb.njit(**JIT)
+def copy_into(x: FloatArray, out: FloatArray) -> None:
+    """``out[:] = x`` as a loop: numba's slice assignment drags in a shape-mismatch
+    error formatter that costs seconds of compile time."""
+    for i in range(x.shape[0]):
+        out[i] = x[i]
+
+
+@nb.njit(**JIT)
 def sma_into(x: FloatArray, n: int, out: FloatArray) -> None:
     """Simple moving average (TA_INT_SMA: running total, divide last)."""
     size = x.shape[0]
@@ -82,7 +90,7 @@ def wma_into(x: FloatArray, n: int, out: FloatArray) -> None:
     if size < n:
         return
     if n == 1:
-        out[:] = x
+        copy_into(x, out)
         return
     divider = n * (n + 1) / 2.0
     period_sub = 0.0
@@ -92,25 +100,34 @@ def wma_into(x: FloatArray, n: int, out: FloatArray) -> None:
         period_sub += v
         period_sum += v * (i + 1)
     trailing_value = 0.0
-    countdown = 8 * n
-    for i in range(n - 1, size):
-        v = x[i]
-        period_sub += v
-        period_sub -= trailing_value
-        period_sum += v * n
-        countdown -= 1
-        if countdown <= 0:
-            # Rebuild both totals from the window (TA-Lib #255) so that rounding
-            # residue cannot pile up over long series.
-            countdown = 8 * n
-            period_sub = 0.0
-            period_sum = 0.0
-            for j in range(i - n + 1, i + 1):
-                period_sub += x[j]
-                period_sum += x[j] * (j - i + n)
+    # Both totals are rebuilt from the window every 8 periods (TA-Lib #255) so
+    # that rounding residue cannot pile up; between rebuilds a tight loop with
+    # unsigned indices (see _core.U) runs.
+    rebuild = n - 2 + 8 * n
+    i = n - 1
+    while i < size:
+        stop = min(size, rebuild)
+        for j in range(i, stop):
+            v = x[U(j)]
+            period_sub += v
+            period_sub -= trailing_value
+            period_sum += v * n
+            trailing_value = x[U(j - n + 1)]
+            out[U(j)] = period_sum / divider
+            period_sum -= period_sub
+        i = max(i, stop)
+        if i >= size:
+            break
+        period_sub = 0.0
+        period_sum = 0.0
+        for j in range(i - n + 1, i + 1):
+            period_sub += x[j]
+            period_sum += x[j] * (j - i + n)
         trailing_value = x[i - n + 1]
         out[i] = period_sum / divider
         period_sum -= period_sub
+        rebuild += 8 * n
+        i += 1
 
 
 MODE_BANDS = 0

@@ -8,7 +8,7 @@ import numba as nb
 import numpy as np
 
 from ._core import JIT, JIT_FMA, FloatArray, U, Values, check_float, check_period, indicator, run
-from ._kernels import ema_into, fill_nan, sma_into, wma_into
+from ._kernels import copy_into, ema_into, fill_nan, sma_into, wma_into
 
 
 @indicator("close")
@@ -202,30 +202,34 @@ def _trima(x: FloatArray, n: int, out: FloatArray) -> None:
     fill_nan(out, n - 1)
     if size < n:
         return
+    if n == 1:
+        copy_into(x, out)
+        return
     ring = np.empty(n2)
     total1 = 0.0
     for i in range(n1 - 1):
         total1 += x[i]
     total2 = 0.0
-    slot = 0
-    for i in range(n1 - 1, size):
+    steady = n1 - 1 + n2 - 1  # first bar with a full outer window (= n - 1)
+    for i in range(n1 - 1, steady):
         total1 += x[i]
         inner = total1 / n1
         total1 -= x[i - n1 + 1]
-        m = i - (n1 - 1)
-        if m < n2 - 1:
-            ring[m] = inner
-            total2 += inner
-            continue
-        if m == n2 - 1:
-            slot = n2 - 1
+        ring[i - (n1 - 1)] = inner
+        total2 += inner
+    slot = n2 - 1
+    for i in range(steady, size):
+        u = U(i)  # unsigned indices: no wraparound code (see _core.U)
+        total1 += x[u]
+        inner = total1 / n1
+        total1 -= x[U(i - n1 + 1)]
         total2 += inner
         tmp = total2
         trail = slot + 1 if slot + 1 < n2 else 0
-        total2 -= ring[trail]
-        ring[slot] = inner
+        total2 -= ring[U(trail)]
+        ring[U(slot)] = inner
         slot = trail
-        out[i] = tmp / n2
+        out[u] = tmp / n2
 
 
 @indicator("close")
@@ -256,7 +260,7 @@ def trima(close: Values, timeperiod: int = 30) -> Values:
 def _kama(x: FloatArray, n: int, out: FloatArray) -> None:
     size = x.shape[0]
     if n == 1:
-        out[:] = x
+        copy_into(x, out)
         return
     fill_nan(out, n)
     if size <= n:
@@ -328,7 +332,7 @@ def _t3(x: FloatArray, n: int, vfactor: float, out: FloatArray) -> None:
     if size <= lookback:
         return
     if n == 1:
-        out[:] = x
+        copy_into(x, out)
         return
     k = 2.0 / (n + 1.0)
     one_minus_k = 1.0 - k

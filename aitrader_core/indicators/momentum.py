@@ -12,6 +12,7 @@ from ._core import (
     JIT_FMA,
     TA_EPSILON,
     FloatArray,
+    U,
     Values,
     check_matype,
     check_period,
@@ -620,8 +621,8 @@ def _roc(x: FloatArray, n: int, out: FloatArray) -> None:
     size = x.shape[0]
     fill_nan(out, n)
     for i in range(n, size):
-        prev = x[i - n]
-        out[i] = ((x[i] / prev) - 1.0) * 100.0 if prev != 0.0 else 0.0
+        prev = x[U(i - n)]  # unsigned indices: no wraparound code (see _core.U)
+        out[U(i)] = ((x[U(i)] / prev) - 1.0) * 100.0 if prev != 0.0 else 0.0
 
 
 @indicator("close")

@@ -236,7 +236,7 @@ def _cmf(
         nonzero += (volume[i] != 0.0) - (volume[i - n] != 0.0)
         mf = 0.0
         vol = 0.0
-        for k in range(n):
+        for k in range(n):  # type: ignore[assignment]  # numba index types
             mf += ring[k]
             vol += volume[i - k]
         out[i] = mf / vol if nonzero > 0 else 0.0
@@ -290,20 +290,33 @@ def _vwap(
     pv = 0.0
     vol = 0.0
     prev_key = 0
+    # [lo_ms, hi_ms) is the current session's span: the integer division giving
+    # the key is only needed when a bar leaves it.
+    lo_ms = 0
+    hi_ms = 0
     for i in range(size):
-        key = session[i] if size_ms == 0 else (session[i] - offset_ms) // size_ms
+        u = U(i)  # unsigned index: no wraparound code (see _core.U)
+        stamp = session[u]
+        if size_ms == 0:
+            key = stamp
+        elif lo_ms <= stamp < hi_ms and i > 0:
+            key = prev_key
+        else:
+            key = (stamp - offset_ms) // size_ms
+            lo_ms = key * size_ms + offset_ms
+            hi_ms = lo_ms + size_ms
         if i == 0 or key != prev_key:
             pv = 0.0
             vol = 0.0
         prev_key = key
-        tp = (high[i] + low[i] + close[i]) / 3.0
-        v = volume[i]
+        tp = (high[u] + low[u] + close[u]) / 3.0
+        v = volume[u]
         if math.isnan(tp) or math.isnan(v):
-            out[i] = np.nan
+            out[u] = np.nan
             continue
         pv += tp * v
         vol += v
-        out[i] = pv / vol if vol > 0.0 else np.nan
+        out[u] = pv / vol if vol > 0.0 else np.nan
 
 
 def vwap(

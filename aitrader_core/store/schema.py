@@ -38,12 +38,12 @@ ohlcv = Table(
     "ohlcv",
     metadata,
     Column("series_id", Integer, ForeignKey("series.id"), primary_key=True),
-    Column("ts", BigInteger, primary_key=True, comment="bar open, epoch ms UTC"),
+    Column("ts", BigInteger, primary_key=True),  # bar open, epoch ms UTC
     Column("open", Float(53), nullable=False),
     Column("high", Float(53), nullable=False),
     Column("low", Float(53), nullable=False),
     Column("close", Float(53), nullable=False),
-    Column("volume", Float(53), nullable=True, comment="base-asset volume; NULL if unknown"),
+    Column("volume", Float(53), nullable=True),  # base-asset volume; NULL if unknown
     sqlite_with_rowid=False,
 )
 
@@ -60,9 +60,9 @@ news = Table(
     Column("title", Text, nullable=False),
     Column("title_hash", String(64), nullable=False),
     Column("summary", Text, nullable=False),
-    Column("source", String(64), nullable=False, comment="feed name"),
-    Column("published_ms", BigInteger, nullable=False, comment="epoch ms UTC"),
-    Column("received_ms", BigInteger, nullable=False, comment="first seen by us, epoch ms UTC"),
+    Column("source", String(64), nullable=False),  # feed name
+    Column("published_ms", BigInteger, nullable=False),  # epoch ms UTC
+    Column("received_ms", BigInteger, nullable=False),  # first seen by us, epoch ms UTC
     Index("ix_news_published", "published_ms", "id"),
     Index("ix_news_source_published", "source", "published_ms", "id"),
     Index("ix_news_title_hash", "title_hash", "published_ms"),
@@ -72,7 +72,7 @@ news_symbols = Table(
     "news_symbols",
     metadata,
     Column("news_id", Integer, ForeignKey("news.id", ondelete="CASCADE"), primary_key=True),
-    Column("symbol", String(16), primary_key=True, comment="base asset, e.g. BTC"),
+    Column("symbol", String(16), primary_key=True),  # base asset, e.g. BTC
     Index("ix_news_symbols_symbol", "symbol", "news_id"),
 )
 
@@ -85,7 +85,7 @@ sentiment_cache = Table(
     Column("p_negative", Float(53), nullable=False),
     Column("p_neutral", Float(53), nullable=False),
     Column("p_positive", Float(53), nullable=False),
-    Column("created_ms", BigInteger, nullable=False, comment="epoch ms UTC"),
+    Column("created_ms", BigInteger, nullable=False),  # epoch ms UTC
 )
 
 # -- simulated broker (migration 0004) --------------------------------------------

@@ -34,7 +34,7 @@ class StrategyParams(BaseModel):
         When false (the default) a short signal becomes flat (``-1 -> 0``).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, strict=True)
 
     allow_short: bool = False
 

@@ -44,7 +44,7 @@ class MemberConfig(BaseModel):
     26
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, strict=True)
 
     name: str = Field(min_length=1)
     kind: str
@@ -88,7 +88,7 @@ class EnsembleConfig(BaseModel):
     [0.75, 0.25]
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, strict=True)
 
     name: str = Field(min_length=1)
     description: str = ""

@@ -26,7 +26,7 @@ class GovernorConfig(BaseModel):
         changes of direction were accepted in the current one (None: no cap).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     min_bars_between_signals: int = Field(0, ge=0)
     max_signals_per_day: int | None = Field(None, ge=1)

@@ -137,6 +137,8 @@ NUMERIC: list[Spec] = [
     ),
     # Not in classic TA-Lib but in TA-Lib 0.8, whose definitions these follow.
     Spec("hma", _c(ind.hma, 20), _c(talib.HMA, 20)),
+    Spec("hma_5", _c(ind.hma, 5), _c(talib.HMA, 5)),  # sqrt period 2, rebuilt every 16 bars
+    Spec("hma_3", _c(ind.hma, 3), _c(talib.HMA, 3)),  # degenerate: 2*x - WMA(x, 3)
     Spec(
         "vwma",
         lambda b: ind.vwma(b.close, b.volume, 30),

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import talib
 
 import aitrader_core.indicators as ind
 
@@ -162,6 +163,14 @@ def test_lists_are_accepted_and_period_one_is_identity() -> None:
     np.testing.assert_array_equal(ind.sma([1.0, 2.0, 4.0], 1), [1.0, 2.0, 4.0])
     np.testing.assert_array_equal(ind.ema([1.0, 2.0, 40.0], 1), [1.0, 2.0, 40.0])
     np.testing.assert_array_equal(ind.kama([1.0, 2.0, 40.0], 1), [1.0, 2.0, 40.0])
+
+
+@pytest.mark.parametrize("name", ["sma", "ema", "wma", "dema", "tema", "trima", "kama", "t3"])
+def test_period_one_averages_copy_the_input_like_talib(name: str, gappy: RealSeries) -> None:
+    # Period 1 is a special case in every kernel (no ring, no running sum).
+    ours = getattr(ind, name)(gappy.close, 1)
+    np.testing.assert_array_equal(ours, getattr(talib, name.upper())(gappy.close, 1))
+    np.testing.assert_array_equal(ours, gappy.close)
 
 
 def test_awesome_oscillator_requires_fast_below_slow(btc_1h: RealSeries) -> None:
