@@ -177,23 +177,32 @@ class CandleStore:
         if self._dialect == "postgresql":
             self._copy_rows(conn, sid, b, idx, upsert=upsert)
             return
-        compiled = self._sqlite_sql(conn, upsert=upsert)
         vol = b.volume[idx]
         volume = vol.tolist()
         for i in np.flatnonzero(np.isnan(vol)).tolist():
             volume[i] = None
         columns = {
-            "series_id": itertools.repeat(sid),
             "volume": volume,
             **{f: getattr(b, f)[idx].tolist() for f in ("ts", "open", "high", "low", "close")},
         }
-        order = compiled.positiontup or list(_ROW_FIELDS)
+        if upsert:
+            compiled = self._sqlite_sql(conn, upsert=True)
+            sql, order = str(compiled), compiled.positiontup or list(_ROW_FIELDS)
+            columns["series_id"] = itertools.repeat(sid)
+        else:
+            # New rows: the series id (an integer we issued) is written into the
+            # statement, so each row binds six values instead of seven.
+            sql = (
+                f"INSERT INTO ohlcv ({', '.join(_ROW_FIELDS)}) "  # noqa: S608 - int and constants
+                f"VALUES ({int(sid)}, ?, ?, ?, ?, ?, ?)"
+            )
+            order = list(FIELDS)
         # The driver's executemany consumes a lazy zip of plain Python columns:
         # per-row tuples built in C, no dicts, no SQLAlchemy parameter processing.
         cursor = conn.connection.cursor()  # same connection and transaction
         try:
             rows: Any = zip(*(columns[p] for p in order))  # noqa: B905 - sqlite3 takes iterables
-            cursor.executemany(str(compiled), rows)
+            cursor.executemany(sql, rows)
         finally:
             cursor.close()
 
