@@ -103,7 +103,7 @@ def client_order_id(*parts: str | int) -> str:
 
     The same intent (e.g. strategy, symbol, bar time, leg) always gives the same
     id, so a retry or a restart can never create a second order. Binance allows
-    36 characters of ``[A-Za-z0-9._:/-]``.
+    36 characters of ``[A-Za-z0-9_-]``; these ids are ``ait-`` and 32 hex digits.
 
     Examples
     --------
