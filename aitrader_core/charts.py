@@ -285,3 +285,48 @@ def panel_figure(
         )
     chart.children.append(panel)  # type: ignore[attr-defined]
     return chart
+
+
+def add_signal_markers(
+    chart: LayoutDOM,
+    close: pd.Series,
+    changes: pd.DataFrame,
+    suppressed: pd.Index | None = None,
+) -> LayoutDOM:
+    """Mark changes of target direction on a candle chart, at the close.
+
+    ``changes`` has ``before``/``after`` columns indexed by time (as
+    :func:`aitrader_core.strategies.signal_changes` returns): ▲ where the
+    direction went up (buy), ▼ where it went down (sell); ✕ marks the times in
+    ``suppressed`` (signals the governor held back).
+    """
+    price = chart.children[0]  # type: ignore[attr-defined]
+    changes = changes[changes.index.isin(close.index)]
+    groups = [
+        (changes.index[changes["after"] > changes["before"]], "triangle", "#2e7d32", "buy"),
+        (
+            changes.index[changes["after"] < changes["before"]],
+            "inverted_triangle",
+            "#c62828",
+            "sell",
+        ),
+        (
+            pd.DatetimeIndex([])
+            if suppressed is None
+            else suppressed[suppressed.isin(close.index)],
+            "x",
+            "#757575",
+            "suppressed",
+        ),
+    ]
+    for times, marker, color, label in groups:
+        price.scatter(
+            _naive(times),
+            close.loc[times].to_numpy(),
+            marker=marker,
+            size=10,
+            color=color,
+            legend_label=label,
+        )
+    price.legend.location = "top_left"
+    return chart

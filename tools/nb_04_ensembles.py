@@ -33,14 +33,11 @@ from pathlib import Path
 
 import pandas as pd
 from bokeh.io import output_notebook, show
-from bokeh.layouts import column
-from bokeh.models import Span
-from bokeh.plotting import figure
 from bokeh.resources import INLINE
 
 import aitrader_core
 from aitrader_core import App, Settings
-from aitrader_core.charts import candlestick_figure
+from aitrader_core.charts import add_signal_markers, candlestick_figure, panel_figure
 from aitrader_core.strategies import Ensemble, ensemble_errors, load_ensemble, signal_changes
 
 output_notebook(INLINE, hide_banner=True)
@@ -123,23 +120,11 @@ signal.
         "code",
         """
 view = bars.loc[start:end]
-buys = trades[trades["after"] > trades["before"]].index
-sells = trades[trades["after"] < trades["before"]].index
 chart = candlestick_figure(view, title=f"{config.name} · {symbol} {timeframe} · {exchange}")
-price = chart.children[0]
-price.scatter(buys.tz_convert(None), view.close[buys], marker="triangle", size=11,
-              color="#2e7d32", legend_label="buy")
-price.scatter(sells.tz_convert(None), view.close[sells], marker="inverted_triangle", size=11,
-              color="#c62828", legend_label="sell")
-price.scatter(dropped.index.tz_convert(None), view.close[dropped.index], marker="x", size=9,
-              color="#757575", legend_label="suppressed")
-price.legend.location = "top_left"
-score = figure(x_range=price.x_range, x_axis_type="datetime", height=180,
-               sizing_mode="stretch_width", title="ensemble score")
-score.line(view.index.tz_convert(None), result.score.loc[start:end], color="#1565c0")
-for level in (config.threshold, -config.threshold):
-    score.add_layout(Span(location=level, dimension="width", line_dash="dashed"))
-show(column(chart, score, sizing_mode="stretch_width"))
+add_signal_markers(chart, view["close"], trades, dropped.index)
+panel_figure(chart, {"score": result.score.loc[start:end]}, title="ensemble score",
+             levels=(config.threshold, -config.threshold))
+show(chart)
 """,
     ),
 ]
