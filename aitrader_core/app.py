@@ -56,6 +56,17 @@ class BacktestRun:
     signal: pd.Series
     summary: dict[str, Any]
 
+    def payload(self) -> dict[str, Any]:
+        """Metrics, trades and equity as JSON-ready values (what the service returns)."""
+        from aitrader_core.research import records_json, summary_json
+
+        equity = self.result.equity
+        return {
+            "metrics": summary_json(self.summary),
+            "trades": records_json(self.result.trades),
+            "equity": [{"time": t.isoformat(), "equity": float(v)} for t, v in equity.items()],
+        }
+
     def export(self, folder: str | Path) -> list[Path]:
         """Write journal, trades, equity (CSV, JSON, Parquet) and metrics.json."""
         from aitrader_core.research import summary_json

@@ -111,9 +111,10 @@ def ingest_exchange(
 @ingest_cli.command("sample")
 def ingest_sample() -> None:
     """Load the bundled real Binance candles (data/sample)."""
-    reports = _app().ingest_sample(progress=True)
+    app = _app()
+    reports = app.ingest_sample(progress=True)
     if not reports:
-        raise AITraderError(f"no sample files found in {Settings().sample_dir}")
+        raise AITraderError(f"no sample files found in {app.settings.sample_dir}")
     for report in reports:
         _summary(report)
 

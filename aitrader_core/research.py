@@ -100,3 +100,11 @@ def summary_json(summary: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def records_json(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts: times (and durations) in ISO-8601, NaN/inf as None."""
+    return [
+        summary_json({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()})
+        for row in frame.to_dict(orient="records")
+    ]

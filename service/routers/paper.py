@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from aitrader_core.research import BacktestRequest, summary_json
+from aitrader_core.research import BacktestRequest
 from service.deps import Core
 from service.errors import ERROR_RESPONSES
 
@@ -50,24 +50,9 @@ def paper_backtest(
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{download}"'},
         )
-    trades = run.result.trades
-    equity = run.result.equity
     return BacktestOut(
         exchange=run.key.exchange,
         symbol=run.key.symbol,
         timeframe=run.key.timeframe,
-        metrics=summary_json(run.summary),
-        trades=_records(trades),
-        equity=[{"time": t.isoformat(), "equity": float(v)} for t, v in equity.items()],
+        **run.payload(),
     )
-
-
-def _records(frame: Any) -> list[dict[str, Any]]:
-    out = []
-    for row in frame.to_dict(orient="records"):
-        out.append(
-            summary_json(
-                {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
-            )
-        )
-    return out
