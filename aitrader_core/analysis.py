@@ -1,0 +1,1 @@
+"""Sentiment-aware market analysis (being written)."""

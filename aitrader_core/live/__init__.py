@@ -1,0 +1,1 @@
+"""Orchestration of live and paper trading: coordinator, reconciliation, auto-heal."""
