@@ -13,7 +13,7 @@ from aitrader_core.app import App
 from aitrader_core.observability import HTTP_LATENCY, HTTP_REQUESTS
 from aitrader_core.settings import Settings
 from service import errors
-from service.routers import health, ohlcv, paper, prices
+from service.routers import analysis, health, news, ohlcv, paper, prices
 
 DESCRIPTION = """
 AI Trader service: market data in, candles out, health and metrics.
@@ -30,9 +30,15 @@ def create_app(settings: Settings | None = None, core: App | None = None) -> Fas
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = core is None
         app.state.core = core or App.from_settings(settings)
+        started: list[Callable[[], Awaitable[None]]] = []
         try:
+            if app.state.core.settings.news_enabled:
+                await app.state.core.news.start()
+                started.append(app.state.core.news.stop)
             yield
         finally:
+            for stop in reversed(started):
+                await stop()
             if owned:
                 app.state.core.close()
 
@@ -43,7 +49,14 @@ def create_app(settings: Settings | None = None, core: App | None = None) -> Fas
         app.state.core = core
     errors.install(app)
     app.middleware("http")(_observe)
-    for router in (health.router, prices.router, ohlcv.router, paper.router):
+    for router in (
+        health.router,
+        prices.router,
+        ohlcv.router,
+        paper.router,
+        news.router,
+        analysis.router,
+    ):
         app.include_router(router)
     return app
 

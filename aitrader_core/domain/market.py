@@ -248,3 +248,36 @@ def iso_column(ts_ms: np.ndarray) -> np.ndarray:
     has_ms = (np.asarray(ts_ms) % 1000 != 0).any()
     text = np.datetime_as_string(dt, unit="ms" if has_ms else "s")
     return np.char.add(text, "Z")
+
+
+def time_bounds(
+    start: str | int | None, end: str | int | None
+) -> tuple[int | None, int | None]:
+    """Epoch-ms bounds from user input (epoch s/ms or ISO-8601; ``None``/"" = open).
+
+    Errors name the field (``start`` or ``end``); ``end`` must come after ``start``.
+
+    Examples
+    --------
+    >>> time_bounds("2024-01-01T00:00:00Z", None)
+    (1704067200000, None)
+    >>> time_bounds(5_000, 1_000)
+    Traceback (most recent call last):
+    ...
+    aitrader_core.errors.ValidationError: end: must be after start
+    """
+    bounds: list[int | None] = []
+    for name, value in (("start", start), ("end", end)):
+        if value is None or value == "":
+            bounds.append(None)
+            continue
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        try:
+            bounds.append(int(to_epoch_ms([value])[0]))
+        except ValidationError as exc:
+            raise ValidationError(exc.message, field=name) from exc
+    lo, hi = bounds
+    if lo is not None and hi is not None and hi <= lo:
+        raise ValidationError("must be after start", field="end")
+    return lo, hi

@@ -24,6 +24,7 @@ from aitrader_core.news.normalize import (
     title_hash,
 )
 from aitrader_core.news.poller import FeedStatus, NewsPoller, PollResult
+from aitrader_core.news.replay import ReplayTransport, make_client
 from aitrader_core.news.repository import AddResult, NewsPage, NewsRepository, StoredNews
 
 __all__ = [
@@ -38,10 +39,12 @@ __all__ = [
     "NewsPoller",
     "NewsRepository",
     "PollResult",
+    "ReplayTransport",
     "StoredNews",
     "SymbolTagger",
     "canonical_link",
     "load_news_config",
+    "make_client",
     "normalize_entry",
     "normalized_title",
     "strip_html",

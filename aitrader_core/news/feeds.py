@@ -50,6 +50,10 @@ class FeedConfig(BaseModel):
     interval_s: float = Field(default=300.0, gt=0, description="seconds between polls")
     timeout_s: float = Field(default=20.0, gt=0, description="limit for one request, body included")
     enabled: bool = True
+    replay: Path | None = Field(
+        default=None,
+        description="a local capture of this feed served instead of the network (demo, tests)",
+    )
 
     @field_validator("url")
     @classmethod
@@ -125,6 +129,7 @@ def load_news_config(path: str | Path) -> NewsConfig:
 
     The file holds ``feeds:`` (a list of FeedConfig fields) and optionally
     ``aliases:`` and the retry settings; an absent ``aliases`` keeps the defaults.
+    A relative ``replay`` path is read relative to the file's folder.
     """
     file = Path(path)
     try:
@@ -134,6 +139,18 @@ def load_news_config(path: str | Path) -> NewsConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"news config {file} must be a mapping with a 'feeds' list")
     try:
-        return NewsConfig.model_validate(raw)
+        config = NewsConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"invalid news config {file}: {exc}") from exc
+    feeds = tuple(
+        f.model_copy(update={"replay": (file.parent / f.replay).resolve()})
+        if f.replay is not None and not f.replay.is_absolute()
+        else f
+        for f in config.feeds
+    )
+    for f in feeds:
+        if f.replay is not None and not f.replay.is_file():
+            raise ConfigError(
+                f"news config {file}: feed {f.name}: replay file {f.replay} not found"
+            )
+    return config.model_copy(update={"feeds": feeds})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,8 @@ import yaml
 from pydantic import ValidationError as PydanticValidationError
 
 from aitrader_core.app import App, IngestReport
+from aitrader_core.cli.common import app_from_env as _app
+from aitrader_core.cli.news import news_cli
 from aitrader_core.errors import AITraderError
 from aitrader_core.settings import Settings
 
@@ -34,22 +35,11 @@ cli.add_typer(sentiment_cli, name="sentiment")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(journal_cli, name="journal")
 cli.add_typer(ensemble_cli, name="ensemble")
+cli.add_typer(news_cli, name="news")
 
 Exchange = Annotated[str, typer.Option(help="ccxt exchange id")]
 Symbol = Annotated[str, typer.Option(help="BTC/USDT, btcusdt, BTC-USDT …")]
 Timeframe = Annotated[str, typer.Option(help="ccxt timeframe: 1m 5m 1h 1d …")]
-
-
-def _app() -> App:
-    settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-    for chatty in ("alembic", "distributed", "numba", "asyncio"):  # their INFO is noise here
-        logging.getLogger(chatty).setLevel(
-            max(logging.WARNING, logging.getLevelName(settings.log_level))
-        )
-    app = App.from_settings(settings)
-    app.upgrade_db()
-    return app
 
 
 def _summary(report: IngestReport) -> None:
@@ -439,7 +429,3 @@ def main() -> None:
         field = "AITRADER_" + "_".join(str(p) for p in first["loc"]).upper()
         typer.echo(f"error: {field}: {first['msg']}", err=True)
         raise SystemExit(2) from None
-
-
-if __name__ == "__main__":
-    main()

@@ -19,9 +19,10 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from aitrader_core import ingest
+from aitrader_core.app.news import NewsDesk
 from aitrader_core.clock import Clock, SystemClock
 from aitrader_core.compliance import Journal, VerifyReport
-from aitrader_core.domain.market import to_epoch_ms
+from aitrader_core.domain.market import time_bounds, to_epoch_ms
 from aitrader_core.errors import ValidationError
 from aitrader_core.observability import CANDLES_WRITTEN
 from aitrader_core.settings import Settings
@@ -130,6 +131,7 @@ class App:
         self.engine = make_engine(settings.database_url)
         self.store = CandleStore(self.engine)
         self.journal = Journal(self.engine, self.clock)
+        self.news = NewsDesk(settings, self.engine, self.clock)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> App:
@@ -398,7 +400,7 @@ class App:
         self, start: str | int | None = None, end: str | int | None = None
     ) -> Iterator[str]:
         """Journal records in ``[start, end)`` as JSON lines."""
-        lo, hi = _time_bounds(start, end)
+        lo, hi = time_bounds(start, end)
         return self.journal.export_jsonl(from_ms=lo, to_ms=hi)
 
     # -- reading -------------------------------------------------------------
@@ -420,7 +422,7 @@ class App:
     ) -> Page:
         """One keyset page of candles (``order="desc"`` gives the latest first)."""
         key = SeriesKey.of(exchange, symbol, timeframe)
-        lo, hi = _time_bounds(start, end)
+        lo, hi = time_bounds(start, end)
         if order not in ("asc", "desc"):
             raise ValidationError("must be asc or desc", field="order")
         return self.store.page(
@@ -442,7 +444,7 @@ class App:
     ) -> pd.DataFrame:
         """All candles in range as a DataFrame indexed by tz-aware UTC open time."""
         key = SeriesKey.of(exchange, symbol, timeframe)
-        lo, hi = _time_bounds(start, end)
+        lo, hi = time_bounds(start, end)
         frame = self.store.read(key, lo, hi)
         frame.index = pd.to_datetime(frame["ts"], unit="ms", utc=True)
         frame.index.name = "time"
@@ -462,25 +464,7 @@ class App:
     ) -> Iterator[str]:
         """Stream a series as uniform CSV in constant memory."""
         key = SeriesKey.of(exchange, symbol, timeframe)
-        lo, hi = _time_bounds(start, end)
+        lo, hi = time_bounds(start, end)
         stream = self.store.export_csv(key, start=lo, end=hi)
         header = next(stream)  # raises here, before any byte is sent, for an unknown series
         return itertools.chain([header], stream)
-
-
-def _time_bounds(start: str | int | None, end: str | int | None) -> tuple[int | None, int | None]:
-    bounds: list[int | None] = []
-    for name, value in (("start", start), ("end", end)):
-        if value is None or value == "":
-            bounds.append(None)
-            continue
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value)
-        try:
-            bounds.append(int(to_epoch_ms([value])[0]))
-        except ValidationError as exc:
-            raise ValidationError(exc.message, field=name) from exc
-    lo, hi = bounds
-    if lo is not None and hi is not None and hi <= lo:
-        raise ValidationError("must be after start", field="end")
-    return lo, hi

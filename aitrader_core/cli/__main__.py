@@ -1,0 +1,5 @@
+"""``python -m aitrader_core.cli``."""
+
+from aitrader_core.cli import main
+
+main()
