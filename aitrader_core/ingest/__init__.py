@@ -20,10 +20,17 @@ from aitrader_core.ingest.formats import (
 
 if TYPE_CHECKING:
     from aitrader_core.ingest.exchange import backfill_ohlcv, make_exchange
+    from aitrader_core.ingest.feed import BarClosed, ExchangeFeed, Feed, SeriesStatus
+    from aitrader_core.ingest.replay import ReplayFeed
 
 __all__ = [
     "FORMATS",
     "OHLCV_COLUMNS",
+    "BarClosed",
+    "ExchangeFeed",
+    "Feed",
+    "ReplayFeed",
+    "SeriesStatus",
     "backfill_ohlcv",
     "detect_format",
     "empty_ohlcv_frame",
@@ -31,10 +38,18 @@ __all__ = [
     "read_ohlcv_file",
 ]
 
-_LAZY = {"backfill_ohlcv", "make_exchange"}
+_LAZY = {
+    "backfill_ohlcv": "exchange",
+    "make_exchange": "exchange",
+    "BarClosed": "feed",
+    "ExchangeFeed": "feed",
+    "Feed": "feed",
+    "SeriesStatus": "feed",
+    "ReplayFeed": "replay",
+}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(import_module("aitrader_core.ingest.exchange"), name)
+        return getattr(import_module(f"aitrader_core.ingest.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
