@@ -330,3 +330,50 @@ def add_signal_markers(
         )
     price.legend.location = "top_left"
     return chart
+
+
+def waterfall_figure(
+    steps: list[tuple[str, float]], *, title: str = "", total_label: str = "score"
+) -> LayoutDOM:
+    """A waterfall: each (name, contribution) bar starts where the running sum stood.
+
+    Green bars push up, red bars down; the last bar is the total (for an
+    analysis trace: the score, which the contributions sum to).
+
+    Examples
+    --------
+    >>> fig = waterfall_figure([("trend", 0.3), ("news", -0.1)])
+    >>> fig.x_range.factors
+    ['trend', 'news', 'score']
+    """
+    from bokeh.models import FactorRange, Span  # type: ignore[attr-defined]
+
+    names, bottoms, tops, colours, values = [], [], [], [], []
+    running = 0.0
+    for name, value in steps:
+        names.append(name)
+        bottoms.append(running)
+        running += value
+        tops.append(running)
+        values.append(value)
+        colours.append("#2e7d32" if value > 0 else "#c62828" if value < 0 else "#9e9e9e")
+    names.append(total_label)
+    bottoms.append(0.0)
+    tops.append(running)
+    values.append(running)
+    colours.append("#1565c0")
+    source = ColumnDataSource(
+        {"name": names, "bottom": bottoms, "top": tops, "colour": colours, "value": values}
+    )
+    fig = figure(
+        x_range=FactorRange(factors=names),
+        height=320,
+        sizing_mode="stretch_width",
+        title=title or "contributions to the score",
+        tools="hover,save",
+        tooltips=[("component", "@name"), ("contribution", "@value{+0.0000}")],
+    )
+    fig.vbar(x="name", bottom="bottom", top="top", width=0.6, color="colour", source=source)
+    fig.add_layout(Span(location=0, dimension="width", line_color="#616161", line_width=1))
+    fig.yaxis.axis_label = "score"
+    return fig

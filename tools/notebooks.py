@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import nb_02_indicators
+import nb_03_sentiment
 import nb_04_ensembles
 import nb_05_backtest
 
@@ -87,6 +88,7 @@ show(candlestick_figure(bars, title=f"{symbol} {timeframe} · {exchange}"))
 NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
     "notebooks/01_data.ipynb": DATA_01,
     "notebooks/02_indicators.ipynb": nb_02_indicators.CELLS,
+    "notebooks/03_sentiment_analysis.ipynb": nb_03_sentiment.CELLS,
     "notebooks/04_ensembles.ipynb": nb_04_ensembles.CELLS,
     "notebooks/05_backtest.ipynb": nb_05_backtest.CELLS,
 }

@@ -131,7 +131,7 @@ class App:
         self.engine = make_engine(settings.database_url)
         self.store = CandleStore(self.engine)
         self.journal = Journal(self.engine, self.clock)
-        self.news = NewsDesk(settings, self.engine, self.clock)
+        self.news = NewsDesk(settings, self.store, self.clock)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> App:

@@ -13,21 +13,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-
 from aitrader_core.clock import Clock
+from aitrader_core.domain.market import normalize_timeframe, time_bounds, timeframe_ms
+from aitrader_core.errors import NotFoundError, ValidationError
 from aitrader_core.news import (
     NewsConfig,
     NewsPage,
     NewsPoller,
     NewsRepository,
     PollResult,
+    StoredNews,
     load_news_config,
     make_client,
 )
 from aitrader_core.settings import Settings
+from aitrader_core.store import CandleStore, SeriesKey
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from aitrader_core.analysis import Analysis, AnalysisConfig
     from aitrader_core.sentiment import CachedScorer, Score
 
 
@@ -47,9 +52,10 @@ class PollSummary:
 class NewsDesk:
     """News in, scored headlines and market analyses out."""
 
-    def __init__(self, settings: Settings, engine: Engine, clock: Clock) -> None:
+    def __init__(self, settings: Settings, store: CandleStore, clock: Clock) -> None:
         self.settings = settings
-        self.engine = engine
+        self.store = store
+        self.engine = engine = store.engine
         self.clock = clock
         self.repository = NewsRepository(engine)
         self._scorers: dict[str, CachedScorer] = {}
@@ -150,3 +156,109 @@ class NewsDesk:
     def score(self, texts: Sequence[str], *, model: str | None = None) -> list[Score]:
         """Sentiment of each text (cached by model and text)."""
         return self.scorer(model).score(list(texts))
+
+    # -- analysis ------------------------------------------------------------
+    def analyze(
+        self,
+        exchange: str,
+        symbol: str,
+        timeframe: str,
+        *,
+        slow_timeframe: str = "4h",
+        as_of: str | int | None = None,
+        bars: int | None = None,
+        config: AnalysisConfig | None = None,
+    ) -> Analysis:
+        """Analyse a stored series with the news received by its last bar's close.
+
+        ``bars`` fast bars up to ``as_of`` (default: the latest) are read
+        (default: enough for every component, on the slow timeframe too); the
+        slow timeframe comes from the store when that series exists, else it
+        is resampled from the fast bars. Headlines are scored (cached) with the
+        configured scorer; :func:`~aitrader_core.analysis.analyze_market`
+        drops any item received after the close.
+        """
+        from aitrader_core.analysis import AnalysisConfig, ScoredNews, analyze_market
+
+        cfg = config or AnalysisConfig()
+        key = SeriesKey.of(exchange, symbol, timeframe)
+        step = timeframe_ms(key.timeframe)
+        if step is None:
+            raise ValidationError(f"unknown timeframe {timeframe!r}", field="timeframe")
+        try:
+            slow_timeframe = normalize_timeframe(slow_timeframe)
+        except ValidationError as exc:
+            raise ValidationError(exc.message, field="slow_timeframe") from exc
+        as_of_ms = time_bounds(as_of, None)[0]
+        if as_of_ms is None:
+            last = self.store.coverage(key).last_ts
+            if last is None:
+                raise NotFoundError(f"no bars stored for {key.symbol} {key.timeframe}")
+            as_of_ms = last + step
+        end = as_of_ms - step + 1  # bars that closed by as_of
+        fast = self._bars(key, end - (bars or _fast_bars(cfg, step, slow_timeframe)) * step, end)
+        if fast.empty:
+            raise ValidationError(f"no {key.timeframe} bar closed by then", field="as_of")
+        slow = self._slow(exchange, symbol, slow_timeframe, end, cfg)
+        close_ms = int(fast["ts"].iloc[-1]) + step
+        since = close_ms - int(cfg.news_lookback_hours * 3_600_000)
+        items = self._news(key.symbol, since, close_ms + 1)
+        scores = self.score([i.title for i in items]) if items else []
+        news = [
+            ScoredNews.of(i.received_ms, i.published_ms, i.title, i.source, s)
+            for i, s in zip(items, scores, strict=True)
+        ]
+        return analyze_market(
+            key.symbol,
+            fast,
+            key.timeframe,
+            slow,
+            slow_timeframe,
+            news,
+            config=cfg,
+            as_of_ms=as_of_ms,
+        )
+
+    def _bars(self, key: SeriesKey, start: int, end: int) -> pd.DataFrame:
+        import pandas as pd
+
+        frame = self.store.read(key, start, end)
+        frame.index = pd.to_datetime(frame["ts"], unit="ms", utc=True)
+        return frame
+
+    def _slow(
+        self, exchange: str, symbol: str, timeframe: str, end: int, cfg: AnalysisConfig
+    ) -> pd.DataFrame | None:
+        try:
+            key = SeriesKey.of(exchange, symbol, timeframe)
+            step = timeframe_ms(key.timeframe)
+        except ValidationError:
+            return None  # analyze_market names the bad slow timeframe
+        if step is None:
+            return None
+        try:
+            frame = self._bars(key, end - (cfg.levels_lookback + 200) * step, end)
+        except NotFoundError:
+            return None  # not stored: resampled from the fast bars
+        return frame if len(frame) else None
+
+    def _news(self, symbol: str, start_ms: int, end_ms: int) -> list[StoredNews]:
+        items: list[StoredNews] = []
+        cursor = None
+        while True:
+            page = self.page(
+                symbol=symbol, start_ms=start_ms, end_ms=end_ms, limit=500, cursor=cursor
+            )
+            items.extend(page.items)
+            cursor = page.next_cursor
+            if cursor is None or len(items) >= 2_000:
+                return items
+
+
+def _fast_bars(cfg: AnalysisConfig, step: int, slow_timeframe: str) -> int:
+    """Fast bars to read so every component has its history, even on resampled slow bars."""
+    m = cfg.min_bars
+    fast = max(m.fast_trend, m.momentum, m.volatility, cfg.vol_lookback) + 50
+    slow_step = timeframe_ms(slow_timeframe) or step
+    slow = max(m.slow_trend, cfg.levels_lookback) + 10
+    return min(max(fast, slow * max(1, slow_step // step)), 50_000)

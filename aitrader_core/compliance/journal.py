@@ -159,7 +159,9 @@ class Journal:
                 conn.commit()
             try:
                 with conn.begin():
-                    if not sqlite:  # one appender at a time across processes
+                    if sqlite:  # take the write lock before reading the head: one appender
+                        conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    else:  # one appender at a time across processes
                         conn.exec_driver_sql("SELECT pg_advisory_xact_lock(774411)")
                     last = conn.execute(
                         select(journal.c.seq, journal.c.hash)

@@ -1,1 +1,0 @@
-"""Sentiment-aware market analysis (being written)."""
