@@ -11,7 +11,10 @@ export BOKEH_RESOURCES := inline
 export HF_HUB_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install demo serve test lint test-only bench clean
+.PHONY: install demo serve test lint test-only bench clean system-deps
+
+system-deps:
+	tools/system-deps.sh
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=...)")'
@@ -49,6 +52,7 @@ lint: install
 test: lint test-only
 
 test-only: install
+	tools/system-deps.sh
 	$(BIN)/pytest tests aitrader_core --doctest-modules --nbmake notebooks -p no:cacheprovider \
 		--ignore=aitrader_core/store/migrations
 
