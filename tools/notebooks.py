@@ -6,6 +6,7 @@ import nb_02_indicators
 import nb_03_sentiment
 import nb_04_ensembles
 import nb_05_backtest
+import nb_06_ml_drift
 
 DATA_01 = [
     (
@@ -91,4 +92,5 @@ NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
     "notebooks/03_sentiment_analysis.ipynb": nb_03_sentiment.CELLS,
     "notebooks/04_ensembles.ipynb": nb_04_ensembles.CELLS,
     "notebooks/05_backtest.ipynb": nb_05_backtest.CELLS,
+    "notebooks/06_ml_drift.ipynb": nb_06_ml_drift.CELLS,
 }
