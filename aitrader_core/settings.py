@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     sentiment_device: str = "cpu"
     sentiment_batch_size: int = Field(default=32, ge=1)
     sentiment_threads: int | None = Field(default=1, ge=1)
+    live_enabled: bool = Field(
+        default=True, description="the service trades the live config (paper by default)"
+    )
+    live_config: Path = Field(
+        default=Path(__file__).resolve().parent.parent / "configs" / "live" / "paper.yaml",
+        description="strategies and bar feed the service trades (YAML)",
+    )
     sample_dir: Path = Field(
         default=Path(__file__).resolve().parent.parent / "data" / "sample",
         description="Bundled real candles loaded by the demo.",

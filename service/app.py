@@ -13,7 +13,7 @@ from aitrader_core.app import App
 from aitrader_core.observability import HTTP_LATENCY, HTTP_REQUESTS
 from aitrader_core.settings import Settings
 from service import errors
-from service.routers import analysis, health, news, ohlcv, paper, prices
+from service.routers import analysis, health, live, news, ohlcv, paper, prices
 
 DESCRIPTION = """
 AI Trader service: market data in, candles out, health and metrics.
@@ -32,6 +32,9 @@ def create_app(settings: Settings | None = None, core: App | None = None) -> Fas
         app.state.core = core or App.from_settings(settings)
         started: list[Callable[[], Awaitable[None]]] = []
         try:
+            if app.state.core.settings.live_enabled:
+                app.state.core.live.start()  # refuses live mode without a token
+                started.append(_async(app.state.core.live.stop))
             if app.state.core.settings.news_enabled:
                 await app.state.core.news.start()
                 started.append(app.state.core.news.stop)
@@ -56,6 +59,7 @@ def create_app(settings: Settings | None = None, core: App | None = None) -> Fas
         paper.router,
         news.router,
         analysis.router,
+        live.router,
     ):
         app.include_router(router)
     return app
@@ -76,3 +80,10 @@ async def _observe(
         labels = (request.method, template, str(status))
         HTTP_REQUESTS.labels(*labels).inc()
         HTTP_LATENCY.labels(*labels).observe(time.perf_counter() - started)
+
+
+def _async(fn: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        fn()
+
+    return run

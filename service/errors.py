@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -11,7 +13,7 @@ from aitrader_core.store import BatchRejected
 
 #: Declared on every route so the OpenAPI document tells clients (and
 #: schemathesis) which error answers exist and what they carry.
-ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed request (e.g. invalid JSON)"},
     404: {"description": "Not found"},
     422: {"description": "Invalid input; `detail` names each field (and row) at fault"},

@@ -17,6 +17,8 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".cache" / "numba"))
 # Notebooks run by nbmake read Settings from the environment: give the whole
 # session a throw-away home so tests never touch a user's ./var or database.
 os.environ["AITRADER_HOME"] = tempfile.mkdtemp(prefix="aitrader-tests-")
+# The service trades the paper config by default; tests that want it say so.
+os.environ["AITRADER_LIVE_ENABLED"] = "false"
 os.environ.pop("AITRADER_DB_URL", None)
 SAMPLE = ROOT / "data" / "sample"
 DATA = ROOT / "tests" / "data"

@@ -19,6 +19,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from aitrader_core import ingest
+from aitrader_core.app.live import LiveDesk
 from aitrader_core.app.news import NewsDesk
 from aitrader_core.clock import Clock, SystemClock
 from aitrader_core.compliance import Journal, VerifyReport
@@ -132,6 +133,7 @@ class App:
         self.store = CandleStore(self.engine)
         self.journal = Journal(self.engine, self.clock)
         self.news = NewsDesk(settings, self.store, self.clock)
+        self.live = LiveDesk(settings, self.store)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> App:
