@@ -51,6 +51,7 @@ def _gauge(name: str, doc: str) -> Any:
 
 
 BROKER_UP = _gauge("aitrader_broker_up", "1 when the venue answered its last ping, else 0")
+BROKER_UP.set(float("nan"))  # unknown until the first ping: no false "broker down" page
 DAILY_LOSS_BREACHED = _gauge(
     "aitrader_daily_loss_breached", "1 when today's loss reached the max_daily_loss limit"
 )
