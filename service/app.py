@@ -13,7 +13,7 @@ from aitrader_core.app import App
 from aitrader_core.observability import HTTP_LATENCY, HTTP_REQUESTS
 from aitrader_core.settings import Settings
 from service import errors
-from service.routers import analysis, health, live, news, ohlcv, paper, prices
+from service.routers import analysis, health, live, news, ohlcv, paper, prices, reports
 
 DESCRIPTION = """
 AI Trader service: market data in, candles out, health and metrics.
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, core: App | None = None) -> Fas
         news.router,
         analysis.router,
         live.router,
+        reports.router,
     ):
         app.include_router(router)
     return app

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System programs the tests drive for real: Debian's chromium (the dashboard in a
-# browser), promtool (alert rules) and pdftoppm (the PDF report's first page).
+# browser), promtool (alert rules), pdftoppm (the PDF report's first page) and a
+# Unicode font for the PDF reports (DejaVu).
 # Installed with apt when missing (as root); otherwise a clear message and exit 1.
 set -euo pipefail
 
@@ -8,6 +9,7 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from aitrader_core import ingest
 from aitrader_core.app.live import LiveDesk
 from aitrader_core.app.news import NewsDesk
+from aitrader_core.app.reports import ReportDesk
 from aitrader_core.clock import Clock, SystemClock
 from aitrader_core.compliance import Journal, VerifyReport
 from aitrader_core.domain.market import time_bounds, to_epoch_ms
@@ -134,6 +135,7 @@ class App:
         self.journal = Journal(self.engine, self.clock)
         self.news = NewsDesk(settings, self.store, self.clock)
         self.live = LiveDesk(settings, self.store)
+        self.reports = ReportDesk(settings, self)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> App:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,9 +30,11 @@ from aitrader_core.domain.market import TIMEFRAMES, to_epoch_ms
 from aitrader_core.domain.money import ZERO
 from aitrader_core.errors import ConfigError, NotFoundError
 from aitrader_core.ingest.feed import BarClosed
+from aitrader_core.live.autoheal import Supervisor
 from aitrader_core.live.config import LiveConfig, load_live_config
 from aitrader_core.live.coordinator import LiveTradingCoordinator
 from aitrader_core.live.paper import PaperTrader
+from aitrader_core.live.recovery import Reconciler, ReconcileReport, RecoveryReport, recover
 from aitrader_core.live.state import LiveStateRepository
 from aitrader_core.observability import REGISTRY
 from aitrader_core.settings import Settings
@@ -80,8 +82,7 @@ class LiveDesk:
         self.store = store
         self._lock = threading.RLock()
         self._built = False
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._started = False
         self.health = BrokerHealth()
         self.coordinator: LiveTradingCoordinator | None = None
         self.gateway: BrokerGateway | None = None
@@ -89,6 +90,11 @@ class LiveDesk:
         self._trader: PaperTrader | None = None
         self._feeds: list[Any] = []
         self._config: LiveConfig | None = None
+        self.reconciler: Reconciler | None = None
+        self.supervisor: Supervisor | None = None
+        self.recovery: RecoveryReport | None = None
+        self.last_reconcile: ReconcileReport | None = None
+        self._next_reconcile = 0.0
 
     # -- building ------------------------------------------------------------
     def config(self) -> LiveConfig:
@@ -130,6 +136,8 @@ class LiveDesk:
                 self._trader = PaperTrader(gateway, coordinator, self.clock)
             self._feeds = self._make_feeds(cfg, state)
             self.gateway, self.coordinator = gateway, coordinator
+            self.reconciler = Reconciler(coordinator, cfg.reconcile)
+            self.supervisor = Supervisor(snapshots=state, journal=journal)
             return coordinator
 
     def _replay_start(self, cfg: LiveConfig, state: LiveStateRepository) -> int:
@@ -186,25 +194,51 @@ class LiveDesk:
 
     # -- running ---------------------------------------------------------------
     def start(self) -> None:
-        """Start the bar loop on a worker thread (the service lifespan calls this)."""
+        """Recover (reconcile, re-protect, resume or flatten), then run the bar loop supervised.
+
+        The service lifespan calls this; a crash of the loop restarts it with back-off.
+        """
         self.build()
-        if self._thread is not None:
+        if self._started:
             return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="aitrader-live", daemon=True)
-        self._thread.start()
+        self.recover()
+        assert self.supervisor is not None  # noqa: S101 - build() made it
+        self.supervisor.start(_BarLoop(self))
+        self._started = True
+
+    def recover(self) -> RecoveryReport:
+        """What a (re)start does before trading: see :func:`aitrader_core.live.recovery.recover`."""
+        coordinator = self.build()
+        assert self.reconciler is not None  # noqa: S101 - build() made it
+        policies = {s.name: s.on_restart for s in self.config().strategies}
+        with self._lock:
+            self.recovery = recover(coordinator, self.reconciler, policies)
+        self.last_reconcile = self.recovery.reconcile
+        self._next_reconcile = time.monotonic() + self.config().reconcile_every_s
+        return self.recovery
+
+    def reconcile(self, reason: str = "operator") -> ReconcileReport:
+        """Compare the store with the venue now; journal and compensate (``POST /live/sync``)."""
+        self.build()
+        assert self.reconciler is not None  # noqa: S101 - build() made it
+        with self._lock:
+            self.last_reconcile = self.reconciler.run(reason=reason)
+        self._next_reconcile = time.monotonic() + self.config().reconcile_every_s
+        return self.last_reconcile
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the bar loop after the bar in progress."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-        self._thread = None
+        if self.supervisor is not None and self._started:
+            self.supervisor.stop(timeout)
+        self._started = False
 
     @property
     def running(self) -> bool:
         """True while the bar loop runs."""
-        return self._thread is not None and self._thread.is_alive()
+        if self.supervisor is None:
+            return False
+        health = self.supervisor.health().get(_BarLoop.name)
+        return bool(health and health.running)
 
     def step(self) -> list[BarClosed]:
         """One feed step through the coordinator (the loop's body; tests call it directly)."""
@@ -234,21 +268,27 @@ class LiveDesk:
             self._error(exc)
             log.exception("bar %s %s %s failed", e.symbol, e.timeframe, e.ts_ms)
 
-    def _loop(self) -> None:
+    def _loop(self, stop: threading.Event) -> None:
         cfg = self.config()
-        while not self._stop.is_set():
+        while not stop.is_set():
+            if time.monotonic() >= self._next_reconcile:
+                try:
+                    self.reconcile(reason="periodic")
+                except Exception as exc:  # shown on /live/broker; the next period tries again
+                    self._error(exc)
+                    self._next_reconcile = time.monotonic() + cfg.reconcile_every_s
             events = self.step()
             replay_done = cfg.feed.mode == "replay" and all(f.done for f in self._feeds)
             self.health.feed_done = replay_done
             if replay_done:
-                self._stop.wait(1.0)
+                stop.wait(1.0)
             elif cfg.feed.mode == "replay":
                 if not events:  # nothing stored yet, or a fault: do not spin
-                    self._stop.wait(1.0)
+                    stop.wait(1.0)
                 elif cfg.feed.speed > 0:
-                    self._stop.wait(1.0 / cfg.feed.speed)
+                    stop.wait(1.0 / cfg.feed.speed)
             else:
-                self._stop.wait(cfg.feed.poll_interval_s if not events else 0.0)
+                stop.wait(cfg.feed.poll_interval_s if not events else 0.0)
 
     def _error(self, exc: BaseException) -> None:
         self.health.errors += 1
@@ -301,6 +341,17 @@ class LiveDesk:
                 "last_bar_ms": self.health.last_bar_ms,
                 "clock_ms": c.clock.now_ms(),
                 "feed_done": self.health.feed_done,
+                "reconciliation": None
+                if self.last_reconcile is None
+                else {
+                    "reason": self.last_reconcile.reason,
+                    "clean": self.last_reconcile.clean,
+                    "discrepancies": len(self.last_reconcile.discrepancies),
+                    "alerts": len(self.last_reconcile.alerts),
+                },
+                "restarts": {k: v.restarts for k, v in self.supervisor.health().items()}
+                if self.supervisor
+                else {},
             }
 
         return self.call(view)
@@ -380,6 +431,25 @@ class LiveDesk:
         """Raise NotFoundError unless ``name`` is a configured strategy."""
         if name not in self.build().specs:
             raise NotFoundError(f"no strategy {name!r}")
+
+
+class _BarLoop:
+    """The desk's bar loop as a supervised executor."""
+
+    name = "coordinator"
+
+    def __init__(self, desk: LiveDesk) -> None:
+        self.desk = desk
+
+    def run(self, stop: threading.Event) -> None:
+        self.desk._loop(stop)
+
+    def snapshot(self) -> dict[str, Any]:
+        h = self.desk.health
+        return {"bars": h.bars, "last_bar_ms": h.last_bar_ms, "errors": h.errors}
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        self.desk.health.notes.append(f"restarted after {state.get('bars', 0)} bars last run")
 
 
 def _price(asset: str, marks: dict[str, Decimal]) -> tuple[Decimal | None, str]:

@@ -19,6 +19,7 @@ from aitrader_core.backtest.config import BacktestConfig
 from aitrader_core.domain.market import normalize_symbol, normalize_timeframe
 from aitrader_core.errors import ConfigError
 from aitrader_core.live.models import LiveStrategy
+from aitrader_core.live.reconcile import ReconcilePolicy
 from aitrader_core.live.sizing import check_supported
 from aitrader_core.strategies import EnsembleConfig
 from aitrader_core.strategies.loader import load_ensemble
@@ -48,6 +49,9 @@ class StrategyEntry(BaseModel):
     ensemble: Path
     backtest: BacktestConfig = BacktestConfig()
     lookback: int = Field(500, ge=50, le=20_000)
+    on_restart: Literal["resume", "flatten"] = Field(
+        "resume", description="after a restart: trade on, or close the position first"
+    )
 
     @field_validator("symbol")
     @classmethod
@@ -73,6 +77,8 @@ class LiveConfig(BaseModel):
 
     feed: FeedSettings = FeedSettings()
     strategies: tuple[StrategyEntry, ...] = ()
+    reconcile: ReconcilePolicy = ReconcilePolicy()
+    reconcile_every_s: float = Field(300.0, gt=0, description="periodic reconciliation")
 
     @field_validator("strategies")
     @classmethod

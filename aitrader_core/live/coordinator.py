@@ -37,7 +37,7 @@ from aitrader_core.brokers.base import BrokerGateway
 from aitrader_core.clock import Clock
 from aitrader_core.compliance.journal import Journal
 from aitrader_core.domain.money import ZERO
-from aitrader_core.domain.orders import Order, OrderStatus, OrderType, Side, client_order_id
+from aitrader_core.domain.orders import Fill, Order, OrderStatus, OrderType, Side, client_order_id
 from aitrader_core.errors import NotFoundError, ValidationError
 from aitrader_core.live import account
 from aitrader_core.live.execution import OrderExecutor, Sleeper
@@ -432,6 +432,29 @@ class LiveTradingCoordinator:
         result = self.executor.cancel(live, reason=f"operator {actor}", actor=actor)
         self._collect_fills(live.order.symbol)
         return result
+
+    @_serialised
+    def protect_all(self) -> list[LiveOrder]:
+        """Give every open position its missing stop/target now (auto-heal, before resuming)."""
+        placed: list[LiveOrder] = []
+        for name, spec in sorted(self.specs.items()):
+            held, mine = self._book(name, spec)
+            placed += self._protect(name, spec, held, mine)
+        return placed
+
+    @_serialised
+    def flatten(self, name: str, *, actor: str) -> list[LiveOrder]:
+        """Cancel ``name``'s protective orders and close its position at market."""
+        spec = self.specs.get(name)
+        if spec is None:
+            raise NotFoundError(f"no strategy {name!r}")
+        self.journal.append("operator", {"action": "flatten", "strategy": name}, actor=actor)
+        return self._exit(name, spec, self.clock.now_ms())
+
+    @_serialised
+    def record_fill(self, fill: Fill, *, strategy: str | None = None) -> LiveFill | None:
+        """Book a venue fill reconciliation found missing (journaled first, stored once)."""
+        return self._fills.record(fill, strategy=strategy)
 
     @_serialised
     def sync(self) -> SyncReport:

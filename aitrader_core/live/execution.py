@@ -33,6 +33,7 @@ from aitrader_core.brokers.base import (
 )
 from aitrader_core.compliance.journal import Journal
 from aitrader_core.domain.orders import Order, OrderStatus
+from aitrader_core.live.crash import crashpoint
 from aitrader_core.live.models import RetryPolicy
 from aitrader_core.live.state import LiveOrder, LiveStateRepository
 from aitrader_core.risk import Proposal, RiskGuard, RiskState
@@ -112,7 +113,9 @@ class OrderExecutor:
             )
             return self.state.save_order(replace(live, order=denied))
         self.journal.append("intent", _describe(live), actor=actor)
+        crashpoint("after_intent")
         pending = self.state.save_order(live)
+        crashpoint("before_submit")
         return self._submit(pending, actor=actor)
 
     def settle(self, live: LiveOrder, *, resubmit: bool, actor: str) -> LiveOrder:
@@ -177,6 +180,7 @@ class OrderExecutor:
             except BrokerError as exc:  # UnknownBrokerError and the like: an operator's call
                 log.error("submit %s: %s", order.client_id, exc)
                 return self._unknown(live, f"{type(exc).__name__}: {exc}", attempt, actor=actor)
+            crashpoint("after_submit")
             return self._outcome(live, placed, attempts=attempt, actor=actor)
         return self._unknown(live, f"gave up after {self.retry.max_attempts} attempts: {problem}",
                              self.retry.max_attempts, actor=actor)  # fmt: skip

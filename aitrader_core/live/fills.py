@@ -21,7 +21,8 @@ from aitrader_core.brokers.base import BrokerGateway
 from aitrader_core.compliance.journal import Journal
 from aitrader_core.domain.money import ZERO, Instrument
 from aitrader_core.domain.orders import Fill, OrderStatus, Side
-from aitrader_core.live.state import LiveFill, LiveOrder, LiveStateRepository
+from aitrader_core.live.crash import crashpoint
+from aitrader_core.live.state import LiveFill, LiveOrder, LiveStateRepository, Role
 
 log = logging.getLogger(__name__)
 
@@ -70,27 +71,39 @@ class FillRecorder:
             newest = max(newest, fill.ts_ms)
             if fill.trade_id in known:
                 continue
-            live = self.state.get_order(fill.client_id)
-            if live is None:
-                log.info("fill %s of %s is not ours: left to reconciliation", fill.trade_id,
-                         fill.client_id)  # fmt: skip
-                continue
-            entry = LiveFill(fill, live.strategy, live.role)
-            self.journal.append("fill", {**fill_payload(fill), "strategy": live.strategy,
-                                         "role": live.role}, actor=self.actor)  # fmt: skip
-            inst = self.instrument(fill.symbol)
-            qty, fee = fill.qty, fill.fee if fill.fee_asset == inst.quote else ZERO
-            if fill.fee_asset == inst.base and fill.side is Side.BUY:
-                qty -= fill.fee  # a fee in base leaves less base to sell later
-            position = self.state.position(live.strategy, fill.symbol)
-            position = position.apply(fill.side, qty, fill.price, fee)
-            if self.state.apply_fill(entry, self._advance(live, fill), position):
+            entry = self.record(fill)
+            if entry is not None:
                 recorded.append(entry)
         if newest > since:
             self.state.set_cursor(watermark, newest)
             self._watermarks[watermark] = newest
         self._seen[symbol] = {f.trade_id for f in venue if f.ts_ms == newest}
         return recorded
+
+    def record(self, fill: Fill, *, strategy: str | None = None) -> LiveFill | None:
+        """Journal ``fill`` then store it with its order and position; ``None`` if not ours.
+
+        ``strategy`` books a fill of an order the store does not hold (reconciliation
+        adopting an external order's fill); otherwise the fill's order decides.
+        """
+        live = self.state.get_order(fill.client_id)
+        if live is None and strategy is None:
+            log.info("fill %s of %s is not ours: left to reconciliation", fill.trade_id,
+                     fill.client_id)  # fmt: skip
+            return None
+        owner = live.strategy if live is not None else str(strategy)
+        role = live.role if live is not None else Role.MANUAL
+        entry = LiveFill(fill, owner, role)
+        self.journal.append("fill", {**fill_payload(fill), "strategy": owner, "role": role},
+                            actor=self.actor)  # fmt: skip
+        crashpoint("after_fill_journal")
+        inst = self.instrument(fill.symbol)
+        qty, fee = fill.qty, fill.fee if fill.fee_asset == inst.quote else ZERO
+        if fill.fee_asset == inst.base and fill.side is Side.BUY:
+            qty -= fill.fee  # a fee in base leaves less base to sell later
+        position = self.state.position(owner, fill.symbol).apply(fill.side, qty, fill.price, fee)
+        order = self._advance(live, fill) if live is not None else None
+        return entry if self.state.apply_fill(entry, order, position) else None
 
     def _advance(self, live: LiveOrder, fill: Fill) -> LiveOrder:
         """The order after ``fill``, unless the venue's view already counts it."""

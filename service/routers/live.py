@@ -206,12 +206,15 @@ def cancel(core: Core, actor: Operator, client_id: ClientId) -> Json:
 
 @router.post("/sync", responses=AUTH_RESPONSES)
 def sync(core: Core, actor: Operator) -> Json:
-    """Settle unknown orders, refresh open ones from the venue, record missing fills."""
-    report = core.live.call(lambda c: c.sync())
+    """Reconcile now: settle unknown orders, book missing fills, classify every difference
+    between the store and the venue, journal each step, compensate; alerts need an operator."""
+    report = core.live.reconcile(reason=f"operator {actor}")
     return {
         "actor": actor,
-        "orders": [order_json(o) for o in report.orders],
-        "fills": [fill_json(f) for f in report.fills],
+        "clean": report.clean,
+        "discrepancies": [_plain(d) for d in report.discrepancies],
+        "actions": [{"action": type(a).__name__, **_plain(a)} for a in report.actions],
+        "alerts": [_plain(d) for d in report.alerts],
     }
 
 

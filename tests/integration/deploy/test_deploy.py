@@ -53,7 +53,6 @@ METRIC_MODULES = (
 # as soon as its metric is registered: the test fails on a stale entry.
 PLANNED_METRICS = frozenset(
     {
-        "aitrader_reconciliation_failures_total",  # live/reconcile: a failed reconciliation run
         "aitrader_scheduled_runs_total",  # scheduler: {notebook, status="ok"|"failed"}
     }
 )
