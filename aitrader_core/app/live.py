@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from aitrader_core.brokers import make_gateway
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 STABLECOINS = frozenset({"USDT", "USDC", "FDUSD", "BUSD", "DAI", "TUSD", "USDP"})
 EXCHANGE = "binance"
+_CHUNK = 2_000  # bars read ahead by the history cache
 
 
 def _gauge(name: str, doc: str) -> Any:
@@ -95,6 +97,7 @@ class LiveDesk:
         self.recovery: RecoveryReport | None = None
         self.last_reconcile: ReconcileReport | None = None
         self._next_reconcile = 0.0
+        self._hist: dict[tuple[str, str], tuple[int, int, pd.DataFrame, Any]] = {}
 
     # -- building ------------------------------------------------------------
     def config(self) -> LiveConfig:
@@ -185,12 +188,27 @@ class LiveDesk:
         return feeds
 
     def _history(self, symbol: str, timeframe: str, end_ms: int, n: int) -> pd.DataFrame:
+        """The last ``n`` bars opening at or before ``end_ms`` (cached reads of the store).
+
+        A replay asks for a window one bar later each time: the store is read a
+        chunk ahead and sliced, never past ``end_ms`` (no look-ahead). A cache
+        that does not reach ``end_ms`` (a bar stored since) is read again.
+        """
         step = TIMEFRAMES.get(timeframe) or 60_000
-        frame = self.store.read(
-            SeriesKey.of(EXCHANGE, symbol, timeframe), end_ms - n * step, end_ms + 1
-        )
-        frame.index = pd.to_datetime(frame["ts"], unit="ms", utc=True)
-        return frame[["open", "high", "low", "close", "volume"]]
+        start = end_ms - n * step
+        cached = self._hist.get((symbol, timeframe))
+        if cached is None or cached[0] > start or cached[1] < end_ms:
+            key = SeriesKey.of(EXCHANGE, symbol, timeframe)
+            frame = self.store.read(key, start, end_ms + 1 + _CHUNK * step)
+            ts = frame["ts"].to_numpy()
+            frame.index = pd.to_datetime(frame["ts"], unit="ms", utc=True)
+            frame = frame[["open", "high", "low", "close", "volume"]]
+            last = int(ts[-1]) if len(ts) else start - 1
+            cached = (start, last, frame, ts)
+            self._hist[(symbol, timeframe)] = cached
+        _, _, frame, ts = cached
+        lo, hi = np.searchsorted(ts, [start, end_ms], side="right")
+        return frame.iloc[lo:hi]
 
     # -- running ---------------------------------------------------------------
     def start(self) -> None:

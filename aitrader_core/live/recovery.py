@@ -161,7 +161,7 @@ class Reconciler:
         venue_fills = {f.trade_id: f for s in symbols for f in c.gateway.fills_since(since, s)}
         totals = {a: b.free + b.locked for a, b in c.gateway.balances().items()}
         ledger = LedgerView(
-            orders={cid: o.order for cid, o in ours.items() if not o.status.is_final},
+            orders={cid: o.order for cid, o in ours.items()},  # final ones own their fills
             fills={f.fill.trade_id: f.fill for f in booked if f.fill.ts_ms >= since},
             balances=expected,
         )
