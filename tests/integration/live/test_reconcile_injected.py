@@ -62,8 +62,10 @@ def test_a_clean_start_finds_nothing(desk: App) -> None:
 def test_external_order_is_reported_then_cancelled_by_policy(desk: App) -> None:
     sim = _sim(desk)
     mark = desk.live.call(lambda c: c.status().marks["BTC/USDT"])
-    external = Order("by-hand-at-the-venue-1", "BTC/USDT", Side.BUY, OrderType.LIMIT,
-                     Decimal("0.001"), price=(mark * Decimal("0.5")).quantize(Decimal("0.01")))  # fmt: skip
+    price = (mark * Decimal("0.5")).quantize(Decimal("0.01"))
+    external = Order(
+        "by-hand-at-the-venue-1", "BTC/USDT", Side.BUY, OrderType.LIMIT, Decimal("0.001"), price
+    )
     sim.submit(external)
     report = desk.live.reconcile()
     kinds = {d.kind for d in report.discrepancies}
@@ -105,7 +107,7 @@ def test_a_fill_the_journal_lacks_is_recorded(desk: App) -> None:
     order = desk.live.call(
         lambda c: c.manual_trade(
             "BTC/USDT", "buy", "0.002", stop="20000", actor="test", client_id="manual-reconcile-01"
-        )  # fmt: skip
+        )
     )
     assert order.status is OrderStatus.OPEN
     # The recorder's watermark jumps past the coming fill: the normal path will miss it.
