@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from aitrader_core.brokers.base import BrokerError, RateLimited, Transient, UnknownBrokerError
 from aitrader_core.errors import AITraderError, ConfigError, NotFoundError, ValidationError
 from aitrader_core.store import BatchRejected
 
@@ -70,6 +71,19 @@ def install(app: FastAPI) -> None:
             status_code=503,
             headers={"Retry-After": "1"},
             content={"detail": f"{kind}; nothing was written, retry: {type(exc.orig).__name__}"},
+        )
+
+    @app.exception_handler(Transient)
+    @app.exception_handler(RateLimited)
+    @app.exception_handler(UnknownBrokerError)
+    async def _venue(_: Request, exc: BrokerError) -> JSONResponse:
+        # The venue did not answer, or refused for load: nothing is known to have
+        # changed; retry later (an order's outcome is settled by its client id).
+        retry = getattr(exc, "retry_after_s", None) or 5
+        return JSONResponse(
+            status_code=503,
+            headers={"Retry-After": str(int(retry))},
+            content={"detail": f"venue unavailable: {exc}"},
         )
 
     @app.exception_handler(AITraderError)

@@ -46,6 +46,7 @@ _T = TypeVar("_T")
 STABLECOINS = frozenset({"USDT", "USDC", "FDUSD", "BUSD", "DAI", "TUSD", "USDP"})
 EXCHANGE = "binance"
 _CHUNK = 2_000  # bars read ahead by the history cache
+_NO_TOKEN = "live trading on a mainnet needs AITRADER_API_TOKEN; refusing to start"  # noqa: S105
 
 
 def _gauge(name: str, doc: str) -> Any:
@@ -125,12 +126,16 @@ class LiveDesk:
                     start_balances={"USDT": self.settings.sim_start_balance},
                 )
             else:
+                if not self.settings.testnet and self.settings.api_token is None:
+                    raise ConfigError(_NO_TOKEN)
+                if replay:
+                    raise ConfigError(
+                        f"live config {self.settings.live_config}: feed.mode 'replay' trades "
+                        f"past bars; with AITRADER_BROKER={self.settings.broker} use 'exchange'"
+                    )
                 gateway = make_gateway(self.settings, symbols=symbols)
             if not gateway.testnet and self.settings.api_token is None:
-                raise ConfigError(
-                    "live trading on a mainnet needs AITRADER_API_TOKEN (operators' actions "
-                    "must be authenticated); refusing to start"
-                )
+                raise ConfigError(_NO_TOKEN)
             journal = Journal(self.store.engine, self.clock)
             coordinator = LiveTradingCoordinator(
                 gateway, journal, state, strategies, self._history, self.clock
@@ -219,7 +224,11 @@ class LiveDesk:
         self.build()
         if self._started:
             return
-        self.recover()
+        try:
+            self.recover()
+        except Exception as exc:  # the venue may be down: serve anyway, recover in the loop
+            self._error(exc)
+            log.error("startup recovery failed (%s); retried before any bar is traded", exc)
         assert self.supervisor is not None  # noqa: S101 - build() made it
         self.supervisor.start(_BarLoop(self))
         self._started = True
@@ -288,7 +297,18 @@ class LiveDesk:
 
     def _loop(self, stop: threading.Event) -> None:
         cfg = self.config()
+        while self.recovery is None and not stop.is_set():  # no trading before recovery
+            try:
+                self.recover()
+            except Exception as exc:  # venue still down: wait and try again
+                self._error(exc)
+                BROKER_UP.set(0)
+                stop.wait(5.0)
+        next_probe = 0.0
         while not stop.is_set():
+            if time.monotonic() >= next_probe:  # the alert gauges, with nobody watching
+                self._probe()
+                next_probe = time.monotonic() + 15.0
             if time.monotonic() >= self._next_reconcile:
                 try:
                     self.reconcile(reason="periodic")
@@ -307,6 +327,17 @@ class LiveDesk:
                     stop.wait(1.0 / cfg.feed.speed)
             else:
                 stop.wait(cfg.feed.poll_interval_s if not events else 0.0)
+
+    def _probe(self) -> None:
+        try:
+            with self._lock:
+                coordinator = self.build()
+                up = bool(coordinator.gateway.ping())
+            BROKER_UP.set(1 if up else 0)
+            self.check_daily_loss()
+        except Exception as exc:  # a probe must never stop the loop
+            BROKER_UP.set(0)
+            self._error(exc)
 
     def _error(self, exc: BaseException) -> None:
         self.health.errors += 1

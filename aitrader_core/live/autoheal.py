@@ -145,6 +145,7 @@ class Supervisor:
                 raise ValueError(f"executor {executor.name!r} already supervised")
             slot = _Slot(executor, ExecutorHealth(executor.name))
             self._slots[executor.name] = slot
+            RESTARTS.labels(executor=executor.name).inc(0)  # visible at 0 before any crash
         if self.snapshots is not None:
             state = self.snapshots.load_snapshot(executor.name)
             if state is not None:

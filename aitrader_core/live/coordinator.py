@@ -462,8 +462,17 @@ class LiveTradingCoordinator:
         touched: list[LiveOrder] = []
         for live in self._open():
             if live.status in _UNSETTLED:
-                touched.append(self.executor.settle(live, resubmit=live.role.protective,
-                                                    actor=self.actor))  # fmt: skip
+                # An entry or exit whose bar never finished (a crash mid-bar) is the bar's
+                # own decision: the replayed bar would resubmit it, so sync does the same.
+                spec = self.specs.get(live.strategy)
+                cursor = self._cursor(spec.series) if spec is not None else None
+                unfinished = (
+                    live.role in (Role.ENTRY, Role.EXIT)
+                    and live.bar_ts is not None
+                    and (cursor is None or live.bar_ts > cursor)
+                )
+                resubmit = live.role.protective or unfinished
+                touched.append(self.executor.settle(live, resubmit=resubmit, actor=self.actor))
             else:
                 touched.append(self.executor.refresh(live, actor=self.actor))
         symbols = {o.order.symbol for o in touched} | {s.symbol for s in self.specs.values()}

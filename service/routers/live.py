@@ -253,6 +253,13 @@ def patch_strategy(core: Core, actor: Operator, name: StrategyName, body: Strate
     return {"name": name, **_plain(control)}
 
 
+@router.post("/strategies/{name}/flatten", responses=AUTH_RESPONSES)
+def flatten(core: Core, actor: Operator, name: StrategyName) -> list[Json]:
+    """Cancel the strategy's protective orders and close its position at market (journaled)."""
+    core.live.require_strategy(name)
+    return [order_json(o) for o in core.live.call(lambda c: c.flatten(name, actor=actor))]
+
+
 class LimitsPatch(BaseModel):
     """Risk limits to change (fractions of equity; see RiskLimits); absent ones stay."""
 
