@@ -27,6 +27,7 @@ from aitrader_core.brokers.base import BrokerError, BrokerGateway
 from aitrader_core.brokers.simulator import SimulatedBroker
 from aitrader_core.clock import Clock, ReplayClock, SystemClock
 from aitrader_core.compliance import Journal
+from aitrader_core.compliance.pretrade import PretradeCheck
 from aitrader_core.domain.market import TIMEFRAMES, to_epoch_ms
 from aitrader_core.domain.money import ZERO
 from aitrader_core.errors import ConfigError, NotFoundError
@@ -138,7 +139,13 @@ class LiveDesk:
                 raise ConfigError(_NO_TOKEN)
             journal = Journal(self.store.engine, self.clock)
             coordinator = LiveTradingCoordinator(
-                gateway, journal, state, strategies, self._history, self.clock
+                gateway,
+                journal,
+                state,
+                strategies,
+                self._history,
+                self.clock,
+                pretrade=PretradeCheck(cfg.pretrade),
             )
             if isinstance(gateway, SimulatedBroker):
                 self._trader = PaperTrader(gateway, coordinator, self.clock)

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from aitrader_core.backtest.config import BacktestConfig
+from aitrader_core.compliance.pretrade import PretradeConfig
 from aitrader_core.domain.market import normalize_symbol, normalize_timeframe
 from aitrader_core.errors import ConfigError
 from aitrader_core.live.models import LiveStrategy
@@ -78,6 +79,7 @@ class LiveConfig(BaseModel):
     feed: FeedSettings = FeedSettings()
     strategies: tuple[StrategyEntry, ...] = ()
     reconcile: ReconcilePolicy = ReconcilePolicy()
+    pretrade: PretradeConfig = PretradeConfig()
     reconcile_every_s: float = Field(300.0, gt=0, description="periodic reconciliation")
 
     @field_validator("strategies")

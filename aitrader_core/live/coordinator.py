@@ -36,12 +36,14 @@ from typing import Concatenate, ParamSpec, TypeVar
 from aitrader_core.brokers.base import BrokerGateway
 from aitrader_core.clock import Clock
 from aitrader_core.compliance.journal import Journal
+from aitrader_core.compliance.pretrade import MarketContext, PretradeCheck
 from aitrader_core.domain.money import ZERO
 from aitrader_core.domain.orders import Fill, Order, OrderStatus, OrderType, Side, client_order_id
 from aitrader_core.errors import NotFoundError, ValidationError
 from aitrader_core.live import account
 from aitrader_core.live.execution import OrderExecutor, Sleeper
 from aitrader_core.live.fills import FillRecorder
+from aitrader_core.live.guard import ComplianceGuard, recent_volume
 from aitrader_core.live.history import History, with_bar
 from aitrader_core.live.models import (
     BarOutcome,
@@ -117,6 +119,7 @@ class LiveTradingCoordinator:
         retry: RetryPolicy | None = None,
         sleep: Sleeper = time.sleep,
         actor: str = "coordinator",
+        pretrade: PretradeCheck | None = None,
     ) -> None:
         for name, spec in strategies.items():
             check_supported(name, spec.config)
@@ -129,6 +132,7 @@ class LiveTradingCoordinator:
         self.history = history
         self.clock = clock
         self.actor = actor
+        self.pretrade = pretrade
         self.executor = OrderExecutor(gateway, journal, state, retry or RetryPolicy(), sleep)
         self._signals: dict[str, Strategy] = {n: s.signals() for n, s in strategies.items()}
         traded = {s.symbol: s.timeframe for s in strategies.values()}
@@ -310,12 +314,30 @@ class LiveTradingCoordinator:
         known = self.state.get_order(live.client_id) is not None
         risk, _ = account.risk_state(self.gateway, self.state, self.market.instruments(),
                                      self.market.marks, self.clock.now_ms())  # fmt: skip
-        guard = RiskGuard(self.state.limits(), self.state.controls())
+        guard = self._guard()
         result = self.executor.place(live, proposal, risk, guard, actor=actor)
         counts = live.role in (Role.ENTRY, Role.MANUAL)
         if counts and not known and result.status is not OrderStatus.REJECTED:
             self.state.count_trade(account.utc_day(self.clock.now_ms()), live.strategy)
         return result
+
+    def _guard(self) -> RiskGuard:
+        limits, controls = self.state.limits(), self.state.controls()
+        if self.pretrade is None:
+            return RiskGuard(limits, controls)
+        return ComplianceGuard(limits, controls, self.pretrade, self._market_context)
+
+    def _market_context(self, p: Proposal) -> MarketContext:
+        """Pre-trade inputs from the store: the last close and the recent base volume."""
+        assert self.pretrade is not None  # noqa: S101 - only called with a pretrade check
+        spec = next((s for s in self.specs.values() if s.symbol == p.symbol), None)
+        volume = None
+        if spec is not None:
+            n = self.pretrade.config.volume_bars
+            bars = self.history(spec.symbol, spec.timeframe, self.clock.now_ms(), n)
+            volume = recent_volume([float(v) for v in bars["volume"].tolist()])
+        last = self.market.marks.get(p.symbol)
+        return MarketContext(last, volume, self.clock.now_ms())
 
     # --- reads for the /live API -----------------------------------------------------------------
 

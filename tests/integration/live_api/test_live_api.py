@@ -213,3 +213,19 @@ def test_live_mode_without_token_refuses_to_start(tmp_path: Path) -> None:
     ):
         pass
     app.close()
+
+
+def test_pretrade_compliance_denies_a_fat_finger_price(core: App, client: TestClient) -> None:
+    mark = Decimal(client.get("/live/status").json()["marks"]["BTC/USDT"])
+    far = (mark * Decimal("0.7")).quantize(Decimal("0.01"))
+    denied = client.post(
+        "/live/trade",
+        json={"symbol": "BTC/USDT", "side": "buy", "qty": "0.001", "type": "limit",
+              "price": str(far), "stop": str((far * Decimal("0.98")).quantize(Decimal("0.01")))},
+        headers=AUTH,
+    ).json()  # fmt: skip
+    assert denied["status"] == "rejected"
+    assert "price_band" in denied["reason"]
+    decisions = [r.payload for r in core.journal.records() if r.kind == "decision"]
+    assert decisions[-1]["rule"] == "price_band"
+    assert decisions[-1]["allowed"] is False
