@@ -7,6 +7,7 @@ import nb_03_sentiment
 import nb_04_ensembles
 import nb_05_backtest
 import nb_06_ml_drift
+import nb_scheduled
 
 DATA_01 = [
     (
@@ -93,4 +94,5 @@ NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
     "notebooks/04_ensembles.ipynb": nb_04_ensembles.CELLS,
     "notebooks/05_backtest.ipynb": nb_05_backtest.CELLS,
     "notebooks/06_ml_drift.ipynb": nb_06_ml_drift.CELLS,
+    **nb_scheduled.SCHEDULED,
 }

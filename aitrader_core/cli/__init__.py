@@ -17,6 +17,7 @@ from aitrader_core.cli.common import app_from_env as _app
 from aitrader_core.cli.ml import train_meta
 from aitrader_core.cli.news import news_cli
 from aitrader_core.cli.report import report_cli
+from aitrader_core.cli.schedule import schedule_cli
 from aitrader_core.errors import AITraderError
 from aitrader_core.settings import Settings
 
@@ -39,6 +40,7 @@ cli.add_typer(journal_cli, name="journal")
 cli.add_typer(ensemble_cli, name="ensemble")
 cli.add_typer(news_cli, name="news")
 cli.add_typer(report_cli, name="report")
+cli.add_typer(schedule_cli, name="schedule")
 cli.command("train-meta")(train_meta)
 
 Exchange = Annotated[str, typer.Option(help="ccxt exchange id")]

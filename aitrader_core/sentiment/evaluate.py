@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,8 @@ def read_labelled(
     mapping = dict(TWITTER_LABELS if label_map is None else label_map)
     file = Path(path)
     try:
-        with file.open(newline="", encoding="utf-8") as fh:
+        opener = gzip.open if file.suffix == ".gz" else open  # .csv.gz read as text too
+        with opener(file, "rt", newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)
             fields = reader.fieldnames or []
             missing = [c for c in (text_column, label_column) if c not in fields]

@@ -7,6 +7,7 @@ from alembic.runtime.migration import MigrationContext
 
 import aitrader_core.compliance.tables  # noqa: F401 - registers the journal table
 from aitrader_core.live import tables as live_tables  # noqa: F401 - registers the live tables
+from aitrader_core.scheduler import tables as run_tables  # noqa: F401 - registers run records
 from aitrader_core.store import make_engine, upgrade
 from aitrader_core.store.schema import metadata
 
