@@ -5,13 +5,16 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+DASH_PORT ?= 8866
+# The demo's operator token (mutating routes need one); set your own for anything real.
+DEMO_TOKEN ?= demo-token-change-me
 
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
 export BOKEH_RESOURCES := inline
 export HF_HUB_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install demo serve test lint test-only bench clean system-deps
+.PHONY: install demo dashboard serve test lint test-only bench clean system-deps
 
 system-deps:
 	tools/system-deps.sh
@@ -27,17 +30,32 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## demo: create .venv, initialise the SQLite store under ./var, load the bundled candles, serve
+## demo: create .venv, initialise the SQLite store under ./var, load the bundled candles, then
+## serve the API (paper trading on the simulator, replayed bundled candles; news replayed from
+## the bundled captures) and the operator dashboard
 demo: install
 	$(BIN)/aitrader db upgrade
 	$(BIN)/aitrader ingest sample
 	@echo ""
-	@echo "  API:      http://$(HOST):$(PORT)/ohlcv?symbol=BTC/USDT&timeframe=1h&order=desc&limit=5"
-	@echo "  Docs:     http://$(HOST):$(PORT)/docs"
-	@echo "  Coverage: http://$(HOST):$(PORT)/ohlcv/coverage?symbol=BTC/USDT&timeframe=5m"
-	@echo "  Health:   http://$(HOST):$(PORT)/health/ready   Metrics: http://$(HOST):$(PORT)/metrics"
+	@echo "  API:       http://$(HOST):$(PORT)/docs   (token for changes: $(DEMO_TOKEN))"
+	@echo "  Dashboard: http://$(HOST):$(DASH_PORT)/   (operator dashboard, Voila)"
+	@echo "  Live:      http://$(HOST):$(PORT)/live/pnl   /live/trades   /live/broker"
+	@echo "  Research:  http://$(HOST):$(PORT)/analysis?symbol=BTC/USDT&timeframe=1h   /news"
+	@echo "  Health:    http://$(HOST):$(PORT)/health/ready   Metrics: http://$(HOST):$(PORT)/metrics"
 	@echo ""
-	$(BIN)/aitrader serve --host $(HOST) --port $(PORT)
+	@mkdir -p var
+	@export AITRADER_API_TOKEN=$${AITRADER_API_TOKEN:-$(DEMO_TOKEN)} \
+	    AITRADER_NEWS_ENABLED=$${AITRADER_NEWS_ENABLED:-true} \
+	    AITRADER_NEWS_CONFIG=$${AITRADER_NEWS_CONFIG:-configs/news/demo.yaml}; \
+	  AITRADER_SERVICE_URL=http://$(HOST):$(PORT) $(BIN)/voila dashboards/operator.ipynb \
+	    --no-browser --port=$(DASH_PORT) --Voila.ip=$(HOST) > var/dashboard.log 2>&1 & \
+	  dash=$$!; trap 'kill $$dash 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/aitrader serve --host $(HOST) --port $(PORT)
+
+## dashboard: the operator dashboard (Voila) over the service at AITRADER_SERVICE_URL
+dashboard: install
+	AITRADER_SERVICE_URL=$${AITRADER_SERVICE_URL:-http://$(HOST):$(PORT)} \
+	  $(BIN)/voila dashboards/operator.ipynb --no-browser --port=$(DASH_PORT) --Voila.ip=$(HOST)
 
 serve: install
 	$(BIN)/aitrader serve --host $(HOST) --port $(PORT)
