@@ -87,6 +87,7 @@ class LiveDesk:
         self._lock = threading.RLock()
         self._built = False
         self._started = False
+        self._bar_loop: _BarLoop | None = None
         self.health = BrokerHealth()
         self.coordinator: LiveTradingCoordinator | None = None
         self.gateway: BrokerGateway | None = None
@@ -237,7 +238,8 @@ class LiveDesk:
             self._error(exc)
             log.error("startup recovery failed (%s); retried before any bar is traded", exc)
         assert self.supervisor is not None  # noqa: S101 - build() made it
-        self.supervisor.start(_BarLoop(self))
+        self._bar_loop = _BarLoop(self)
+        self.supervisor.start(self._bar_loop)
         self._started = True
 
     def recover(self) -> RecoveryReport:
@@ -323,6 +325,8 @@ class LiveDesk:
                     self._error(exc)
                     self._next_reconcile = time.monotonic() + cfg.reconcile_every_s
             events = self.step()
+            if events and self.supervisor is not None and self._bar_loop is not None:
+                self.supervisor.save(self._bar_loop)  # the snapshot follows every change
             replay_done = cfg.feed.mode == "replay" and all(f.done for f in self._feeds)
             self.health.feed_done = replay_done
             if replay_done:

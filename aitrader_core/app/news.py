@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from aitrader_core.clock import Clock
 from aitrader_core.domain.market import normalize_timeframe, time_bounds, timeframe_ms
 from aitrader_core.errors import NotFoundError, ValidationError
+from aitrader_core.live.autoheal import RESTARTS
+from aitrader_core.live.state import LiveStateRepository
 from aitrader_core.news import (
     NewsConfig,
     NewsPage,
@@ -28,6 +32,9 @@ from aitrader_core.news import (
 )
 from aitrader_core.settings import Settings
 from aitrader_core.store import CandleStore, SeriesKey
+
+log = logging.getLogger(__name__)
+SNAPSHOT = "news-poller"
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,11 +78,25 @@ class NewsDesk:
 
     # -- polling -------------------------------------------------------------
     def poller(self) -> NewsPoller:
-        """The poller over the configured feeds (one per desk; its status lives in it)."""
+        """The poller over the configured feeds, its last snapshot restored from the store."""
         if self._poller is None:
             config = self.config()
-            self._poller = NewsPoller(config, self.repository, make_client(config), self.clock)
+            poller = NewsPoller(config, self.repository, make_client(config), self.clock)
+            snapshots = self._snapshots()
+            if snapshots is not None:
+                saved = snapshots.load_snapshot(SNAPSHOT)
+                if saved is not None:
+                    poller.restore(saved)
+                poller.on_change = lambda p: snapshots.save_snapshot(SNAPSHOT, p.snapshot())
+            self._poller = poller
         return self._poller
+
+    def _snapshots(self) -> LiveStateRepository | None:
+        try:
+            return LiveStateRepository(self.engine, self.clock)
+        except Exception:  # an unmigrated store: the poller runs without snapshots
+            log.warning("news poller state will not be kept (store not migrated)")
+            return None
 
     async def poll_once(self) -> PollSummary:
         """Poll every enabled feed once; a failing feed never stops the others."""
@@ -87,7 +108,24 @@ class NewsDesk:
         if self._task is not None:
             return
         self._stop = asyncio.Event()
-        self._task = asyncio.create_task(self.poller().run_forever(self._stop), name="news")
+        RESTARTS.labels(executor="news").inc(0)  # visible at 0 before any crash
+        self._task = asyncio.create_task(self._supervised(self._stop), name="news")
+
+    async def _supervised(self, stop: asyncio.Event) -> None:
+        """Run the poller; if it crashes, count it and restart it with capped back-off."""
+        failures = 0
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                await self.poller().run_forever(stop)
+                return
+            except Exception as exc:  # supervision: any fault restarts the poller
+                failures = 1 if time.monotonic() - started > 60 else failures + 1
+                delay = min(60.0, 2.0 ** (failures - 1))
+                RESTARTS.labels(executor="news").inc()
+                log.exception("news poller crashed (%s); restart in %.0f s", exc, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=delay)
 
     async def stop(self) -> None:
         """Stop polling and close the HTTP client; waits for a poll in progress."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -23,6 +24,8 @@ from aitrader_core.news import metrics
 from aitrader_core.news.feeds import FeedConfig, NewsConfig
 from aitrader_core.news.normalize import NewsItem, SymbolTagger, normalize_entry
 from aitrader_core.news.repository import NewsRepository
+
+log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 _ACCEPT = (
@@ -115,8 +118,34 @@ class NewsPoller:
         }
         self._validators: dict[str, dict[str, str]] = {f.name: {} for f in config.feeds}
         self._store_lock = asyncio.Lock()  # one writer: the title dedupe reads then writes
+        self.on_change: Callable[[NewsPoller], None] | None = None
+        """Called after every poll (the app snapshots the poller's state to the store)."""
 
     # -- public ---------------------------------------------------------------------
+    def snapshot(self) -> dict[str, object]:
+        """What a restarted poller needs: each feed's status and its ETag/Last-Modified."""
+        return {
+            "validators": {k: dict(v) for k, v in self._validators.items()},
+            "status": {k: v.model_dump() for k, v in self._status.items()},
+        }
+
+    def restore(self, state: dict[str, object]) -> None:
+        """Take back a :meth:`snapshot` (feeds no longer configured are ignored)."""
+        validators = state.get("validators")
+        if isinstance(validators, dict):
+            for name, values in validators.items():
+                if name in self._validators and isinstance(values, dict):
+                    self._validators[name] = {str(k): str(v) for k, v in values.items()}
+        status = state.get("status")
+        if isinstance(status, dict):
+            for name, values in status.items():
+                if name in self._status and isinstance(values, dict):
+                    current = self._status[name]
+                    self._status[name] = FeedStatus.model_validate(
+                        {**values, "name": current.name, "url": current.url,
+                         "enabled": current.enabled}
+                    )  # fmt: skip
+
     def status(self) -> dict[str, FeedStatus]:
         """Per feed: last success, last error and its time, items seen, failures in a row."""
         return dict(self._status)
@@ -176,6 +205,11 @@ class NewsPoller:
         finally:
             metrics.POLL_DURATION.labels(feed=feed.name).observe(time.perf_counter() - started)
         metrics.POLLS.labels(feed=feed.name, outcome=result.outcome).inc()
+        if self.on_change is not None:
+            try:
+                self.on_change(self)
+            except Exception:  # a snapshot failure must not fail the poll
+                log.exception("news poller snapshot failed")
         return result
 
     # -- fetching -------------------------------------------------------------------

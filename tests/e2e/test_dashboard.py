@@ -273,3 +273,33 @@ def test_banner_while_the_service_is_down_cleared_on_restart(
         service.start()
     banner.wait_for(state="hidden", timeout=60_000)
     assert "connected" in page.inner_text(".ait-card-broker")
+
+
+def test_every_route_and_order_path_shows_in_metrics(service: Service) -> None:
+    """After the suite, one request per documented route: each one is in /metrics, and so
+    are the order paths (submit latency, outcomes, risk denials), at zero or more."""
+    from .conftest import TOKEN
+
+    spec = service.http.get("/openapi.json").json()
+    fill = {"{client_id}": "no-such-order", "{name}": "no-such-strategy", "{id}": "999999",
+            "{name:path}": "nothing.pdf"}  # fmt: skip
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    templates = set()
+    for template, operations in spec["paths"].items():
+        url = template
+        for key, value in fill.items():
+            url = url.replace(key, value)
+        for method in operations:
+            response = service.http.request(method.upper(), url, json={}, headers=auth)
+            assert response.status_code < 500, (method, template, response.text)
+            templates.add(template)
+    metrics = service.http.get("/metrics").text
+    seen = {
+        line.split('route="', 1)[1].split('"', 1)[0]
+        for line in metrics.splitlines()
+        if line.startswith("aitrader_http_requests_total{")
+    }
+    assert templates <= seen, sorted(templates - seen)
+    for family in ("aitrader_orders_total", "aitrader_risk_denials_total",
+                   "aitrader_order_submit_seconds"):  # fmt: skip
+        assert any(line.startswith(family) for line in metrics.splitlines()), family
