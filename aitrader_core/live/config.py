@@ -19,6 +19,7 @@ from aitrader_core.backtest.config import BacktestConfig
 from aitrader_core.compliance.pretrade import PretradeConfig
 from aitrader_core.domain.market import normalize_symbol, normalize_timeframe
 from aitrader_core.errors import ConfigError
+from aitrader_core.live.meta import MetaGate
 from aitrader_core.live.models import LiveStrategy
 from aitrader_core.live.reconcile import ReconcilePolicy
 from aitrader_core.live.sizing import check_supported
@@ -39,6 +40,16 @@ class FeedSettings(BaseModel):
     poll_interval_s: float = Field(10.0, gt=0, description="exchange mode: seconds between polls")
 
 
+class MetaEntry(BaseModel):
+    """A meta-model (``aitrader train-meta`` output folder) gating the strategy's entries."""
+
+    model_config = _STRICT
+
+    model: Path
+    threshold: float = Field(0.5, ge=0, le=1)
+    mode: Literal["filter", "size"] = "filter"
+
+
 class StrategyEntry(BaseModel):
     """One traded strategy: an ensemble file on a series, with its backtest configuration."""
 
@@ -50,6 +61,7 @@ class StrategyEntry(BaseModel):
     ensemble: Path
     backtest: BacktestConfig = BacktestConfig()
     lookback: int = Field(500, ge=50, le=20_000)
+    meta: MetaEntry | None = None
     on_restart: Literal["resume", "flatten"] = Field(
         "resume", description="after a restart: trade on, or close the position first"
     )
@@ -97,7 +109,14 @@ class LiveConfig(BaseModel):
         for s in self.strategies:
             ensemble: EnsembleConfig = load_ensemble(s.ensemble)
             check_supported(s.name, s.backtest)
-            out[s.name] = LiveStrategy(s.symbol, s.timeframe, ensemble, s.backtest, s.lookback)
+            gate = (
+                None
+                if s.meta is None
+                else MetaGate.load(s.meta.model, threshold=s.meta.threshold, mode=s.meta.mode)
+            )
+            out[s.name] = LiveStrategy(
+                s.symbol, s.timeframe, ensemble, s.backtest, s.lookback, meta=gate
+            )
         return out
 
     def series(self) -> list[tuple[str, str]]:
@@ -134,3 +153,13 @@ def load_live_config(path: str | Path) -> LiveConfig:
         for s in config.strategies
     )
     return config.model_copy(update={"strategies": entries})
+
+
+def _resolved(entry: StrategyEntry, folder: Path) -> StrategyEntry:
+    """Relative ensemble and meta-model paths, read from the config file's folder."""
+    update: dict[str, Any] = {}
+    if not entry.ensemble.is_absolute():
+        update["ensemble"] = folder / entry.ensemble
+    if entry.meta is not None and not entry.meta.model.is_absolute():
+        update["meta"] = entry.meta.model_copy(update={"model": folder / entry.meta.model})
+    return entry.model_copy(update=update) if update else entry

@@ -33,6 +33,8 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Concatenate, ParamSpec, TypeVar
 
+import pandas as pd
+
 from aitrader_core.brokers.base import BrokerGateway
 from aitrader_core.clock import Clock
 from aitrader_core.compliance.journal import Journal
@@ -274,8 +276,26 @@ class LiveTradingCoordinator:
         if close and enter:  # a reversal: the exit's cancels may have revealed fills
             held = self.state.position(name, spec.symbol).qty
         if enter and sign(held) != enter:
-            out.append(self._enter(name, spec, ts_ms, enter))
+            scale = self._meta_scale(name, spec, frame, ts_ms, enter)
+            if scale > 0:
+                out.append(self._enter(name, spec, ts_ms, enter, scale))
         return out
+
+    def _meta_scale(
+        self, name: str, spec: LiveStrategy, frame: pd.DataFrame, ts_ms: int, side: int
+    ) -> Decimal:
+        """The meta-model's share of this entry (1 without a model); a skip is journaled."""
+        if spec.meta is None:
+            return Decimal(1)
+        probability = spec.meta.probability(frame, side)
+        scale = spec.meta.scale(probability)
+        if scale <= 0:
+            self.journal.append("decision", {
+                "strategy": name, "symbol": spec.symbol, "bar_ts": ts_ms, "allowed": False,
+                "rule": "meta_filter", "probability": repr(probability),
+                "reason": f"meta-model P(win) {probability:.3f} below {spec.meta.threshold}",
+            }, actor=self.actor)  # fmt: skip
+        return scale
 
     def _exit(self, name: str, spec: LiveStrategy, ts_ms: int) -> list[LiveOrder]:
         out = [self.executor.cancel(o, reason="exit signal", actor=self.actor)
@@ -294,7 +314,9 @@ class LiveTradingCoordinator:
                                actor=self.actor))  # fmt: skip
         return out
 
-    def _enter(self, name: str, spec: LiveStrategy, ts_ms: int, direction: int) -> LiveOrder:
+    def _enter(
+        self, name: str, spec: LiveStrategy, ts_ms: int, direction: int, scale: Decimal = Decimal(1)
+    ) -> LiveOrder:
         inst, mark = self.market.instrument(spec.symbol), self.market.mark(spec.symbol)
         balances = self.gateway.balances()
         equity = self.market.equity(balances)
@@ -302,6 +324,8 @@ class LiveTradingCoordinator:
         stop = stop_level(spec.config, inst, mark, direction)
         qty = entry_quantity(spec.config, inst, price=mark, equity=equity, free_quote=free,
                              stop=stop, direction=direction)  # fmt: skip
+        if scale != 1:
+            qty = inst.snap_qty(qty * scale)
         side = Side.BUY if direction > 0 else Side.SELL
         cid = client_order_id(name, spec.symbol, ts_ms, Role.ENTRY.value)
         order = Order(cid, spec.symbol, side, OrderType.MARKET, qty, created_ms=self.clock.now_ms())

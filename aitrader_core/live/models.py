@@ -15,6 +15,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from aitrader_core.backtest.config import BacktestConfig
+from aitrader_core.live.meta import MetaGate
 from aitrader_core.live.state import LiveFill, LiveOrder
 from aitrader_core.risk import StrategyControl
 from aitrader_core.strategies import Ensemble, EnsembleConfig
@@ -64,6 +65,7 @@ class LiveStrategy:
     strategy: Strategy | EnsembleConfig
     config: BacktestConfig = field(default_factory=BacktestConfig)
     lookback: int = 500
+    meta: MetaGate | None = None
 
     def signals(self) -> Strategy:
         """The object whose ``signals(bars)`` gives the target direction."""
