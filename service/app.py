@@ -12,8 +12,20 @@ from aitrader_core import __version__
 from aitrader_core.app import App
 from aitrader_core.observability import HTTP_LATENCY, HTTP_REQUESTS
 from aitrader_core.settings import Settings
+from aitrader_core.slo import RequestLog
 from service import errors
-from service.routers import analysis, health, live, news, ohlcv, paper, prices, reports
+from service.routers import (
+    analysis,
+    health,
+    live,
+    news,
+    observability,
+    ohlcv,
+    paper,
+    prices,
+    reports,
+    runs,
+)
 
 DESCRIPTION = """
 AI Trader service: market data in, candles out, health and metrics.
@@ -50,6 +62,7 @@ def create_app(settings: Settings | None = None, core: App | None = None) -> Fas
     )
     if core is not None:  # usable without running the lifespan (TestClient without `with`)
         app.state.core = core
+    app.state.slo = RequestLog()  # GET /observability/slo, fed by _observe
     errors.install(app)
     app.middleware("http")(_observe)
     for router in (
@@ -61,6 +74,8 @@ def create_app(settings: Settings | None = None, core: App | None = None) -> Fas
         analysis.router,
         live.router,
         reports.router,
+        observability.router,
+        runs.router,
     ):
         app.include_router(router)
     return app
@@ -80,7 +95,9 @@ async def _observe(
         template = getattr(route, "path", None) or "unmatched"
         labels = (request.method, template, str(status))
         HTTP_REQUESTS.labels(*labels).inc()
-        HTTP_LATENCY.labels(*labels).observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        HTTP_LATENCY.labels(*labels).observe(elapsed)
+        request.app.state.slo.record(template, status, elapsed)
 
 
 def _async(fn: Callable[[], None]) -> Callable[[], Awaitable[None]]:

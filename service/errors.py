@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aitrader_core.brokers.base import BrokerError, RateLimited, Transient, UnknownBrokerError
 from aitrader_core.errors import AITraderError, ConfigError, NotFoundError, ValidationError
@@ -26,8 +28,29 @@ def _detail(loc: list[str | int], msg: str, kind: str = "value_error") -> dict[s
     return {"loc": loc, "msg": msg, "type": kind}
 
 
+def _routes(routes: Iterable[Any]) -> Iterator[Any]:
+    """Every route, through included routers (FastAPI nests them)."""
+    for route in routes:
+        if hasattr(route, "original_router"):
+            yield from _routes(route.original_router.routes)
+        else:
+            yield route
+
+
 def install(app: FastAPI) -> None:
     """Register the exception handlers on ``app``."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # list every method of the path, from every route
+            path = request.url.path
+            routes = [r for r in _routes(request.app.routes) if getattr(r, "methods", None)]
+            static = [r for r in routes if getattr(r, "path", None) == path]
+            matching = static or [r for r in routes if r.path_regex.match(path)]
+            methods = {m for r in matching for m in r.methods}
+            headers["Allow"] = ", ".join(sorted(methods))
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(BatchRejected)
     async def _batch(_: Request, exc: BatchRejected) -> JSONResponse:

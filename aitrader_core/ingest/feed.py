@@ -34,6 +34,7 @@ from aitrader_core.ingest.exchange import (
     backfill_ohlcv,
     backoff_delay,
 )
+from aitrader_core.ingest.metrics import observe_lag
 from aitrader_core.observability import CANDLES_WRITTEN, REGISTRY
 from aitrader_core.store import BatchRejected, CandleStore, SeriesKey
 
@@ -394,6 +395,8 @@ class ExchangeFeed(Emitter):
         now = self.clock.now_ms()
         s.polls += 1
         s.consecutive_failures = 0
+        if s.last_closed_ms is not None:
+            observe_lag(s.key, s.last_closed_ms, now)
         POLLS.labels(s.key.exchange, s.key.symbol, "ok").inc()
         if behind:
             s.next_due_ms = now
@@ -407,6 +410,8 @@ class ExchangeFeed(Emitter):
         reason = _reason(exc)
         s.polls += 1
         s.errors += 1
+        if s.last_closed_ms is not None:  # the lag grows while the venue fails
+            observe_lag(s.key, s.last_closed_ms, now)
         s.consecutive_failures += 1
         s.last_error = f"{reason}: {exc}"
         s.last_error_ms = now

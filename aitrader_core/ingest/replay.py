@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from aitrader_core.clock import ReplayClock
 from aitrader_core.ingest.feed import BarClosed, Emitter, SeriesStatus, bars_from_frame
+from aitrader_core.ingest.metrics import observe_lag
 from aitrader_core.store import CandleStore, SeriesKey
 
 
@@ -138,6 +139,9 @@ class ReplayFeed(Emitter):
         bars = [c.pop() for c, h in live if h.ts_ms == ts]  # cursors are sorted by symbol
         self.clock.set(bars[0].close_ms)
         self._resume_ms = ts + 1
+        for c in self._cursors:  # on the replay clock: 0 unless a series has a gap
+            if c.last_ms is not None:
+                observe_lag(c.key, c.last_ms, self.clock.now_ms())
         self._dispatch(bars)
         return bars
 

@@ -34,6 +34,7 @@ from aitrader_core.brokers.base import (
 from aitrader_core.compliance.journal import Journal
 from aitrader_core.domain.orders import Order, OrderStatus
 from aitrader_core.live.crash import crashpoint
+from aitrader_core.live.metrics import RISK_DENIALS, observed_submit
 from aitrader_core.live.models import RetryPolicy
 from aitrader_core.live.state import LiveOrder, LiveStateRepository
 from aitrader_core.risk import Proposal, RiskGuard, RiskState
@@ -108,6 +109,7 @@ class OrderExecutor:
             actor=actor,
         )
         if not decision.allowed:
+            RISK_DENIALS.labels(decision.rule).inc()
             denied = live.order.with_status(
                 OrderStatus.REJECTED, reason=f"denied by {decision.rule}: {decision.reason}"
             )
@@ -154,7 +156,7 @@ class OrderExecutor:
                     return self._outcome(live, found, attempts=attempt, actor=actor)
                 must_resolve = False  # the venue never took it: the same id cannot duplicate
             try:
-                placed = self.gateway.submit(order)
+                placed = observed_submit(self.gateway, order)  # timed, counted by outcome
             except RateLimited as exc:
                 problem = f"rate limited: {exc}"
                 self._wait(exc, attempt)

@@ -28,7 +28,8 @@ class ComplianceGuard(RiskGuard):
     >>> guard = ComplianceGuard(RiskLimits(max_risk_per_trade=None), {}, check,
     ...                         lambda p: MarketContext(p.price, None, 0))
     >>> state = RiskState(equity=Decimal(1000), start_of_day_equity=Decimal(1000))
-    >>> guard.check(Proposal("s", "DOGE/USDT", Side.BUY, Decimal(10), Decimal("0.1")), state).rule
+    >>> order = Proposal("s", "DOGE/USDT", Side.BUY, Decimal(10), Decimal("0.1"), Decimal("0.09"))
+    >>> guard.check(order, state).rule
     'restricted_symbol'
     """
 
