@@ -250,9 +250,7 @@ def iso_column(ts_ms: np.ndarray) -> np.ndarray:
     return np.char.add(text, "Z")
 
 
-def time_bounds(
-    start: str | int | None, end: str | int | None
-) -> tuple[int | None, int | None]:
+def time_bounds(start: str | int | None, end: str | int | None) -> tuple[int | None, int | None]:
     """Epoch-ms bounds from user input (epoch s/ms or ISO-8601; ``None``/"" = open).
 
     Errors name the field (``start`` or ``end``); ``end`` must come after ``start``.
