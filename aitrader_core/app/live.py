@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,6 @@ from aitrader_core.compliance.pretrade import PretradeCheck
 from aitrader_core.domain.market import TIMEFRAMES, to_epoch_ms
 from aitrader_core.domain.money import ZERO
 from aitrader_core.errors import ConfigError, NotFoundError
-from aitrader_core.ingest.feed import BarClosed
 from aitrader_core.live.autoheal import Supervisor
 from aitrader_core.live.config import LiveConfig, load_live_config
 from aitrader_core.live.coordinator import LiveTradingCoordinator
@@ -41,6 +40,9 @@ from aitrader_core.live.state import LiveStateRepository
 from aitrader_core.observability import REGISTRY
 from aitrader_core.settings import Settings
 from aitrader_core.store import CandleStore, SeriesKey
+
+if TYPE_CHECKING:  # the feed module imports ccxt: loaded only when a feed is built
+    from aitrader_core.ingest.feed import BarClosed
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")

@@ -14,6 +14,11 @@ def test_all_is_pinned() -> None:
     assert ingest.__all__ == [
         "FORMATS",
         "OHLCV_COLUMNS",
+        "BarClosed",
+        "ExchangeFeed",
+        "Feed",
+        "ReplayFeed",
+        "SeriesStatus",
         "backfill_ohlcv",
         "detect_format",
         "empty_ohlcv_frame",

@@ -54,6 +54,6 @@ def test_public_surface_is_pinned() -> None:
         "DEFAULT_ALIASES", "DEFAULT_FEEDS", "AddResult", "FeedConfig", "FeedStatus",
         "NewsConfig", "NewsItem", "NewsPage", "NewsPoller", "NewsRepository", "PollResult",
         "StoredNews", "SymbolTagger", "canonical_link", "load_news_config", "normalize_entry",
-        "normalized_title", "strip_html", "title_hash",
+        "normalized_title", "strip_html", "title_hash", "ReplayTransport", "make_client",
     }  # fmt: skip
     assert all(getattr(news, n) is not None for n in news.__all__)
