@@ -229,3 +229,13 @@ def test_pretrade_compliance_denies_a_fat_finger_price(core: App, client: TestCl
     decisions = [r.payload for r in core.journal.records() if r.kind == "decision"]
     assert decisions[-1]["rule"] == "price_band"
     assert decisions[-1]["allowed"] is False
+
+
+def test_cors_is_closed_by_default(client: TestClient) -> None:
+    preflight = client.options(
+        "/live/trade",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+    simple = client.get("/live/status", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in simple.headers
