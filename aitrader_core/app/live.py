@@ -10,6 +10,7 @@ bar's close; a restart resumes after the last bar the coordinator processed.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -103,6 +104,8 @@ class LiveDesk:
         self.last_reconcile: ReconcileReport | None = None
         self._next_reconcile = 0.0
         self._hist: dict[tuple[str, str], tuple[int, int, pd.DataFrame, Any]] = {}
+        self.routers: dict[str, Any] = {}  # strategy -> ModelRouter watching its meta-model
+        self._trades: dict[str, tuple[bool, Decimal]] = {}
 
     # -- building ------------------------------------------------------------
     def config(self) -> LiveConfig:
@@ -155,8 +158,44 @@ class LiveDesk:
             self._feeds = self._make_feeds(cfg, state)
             self.gateway, self.coordinator = gateway, coordinator
             self.reconciler = Reconciler(coordinator, cfg.reconcile)
+            self._watch_models(coordinator, journal)
             self.supervisor = Supervisor(snapshots=state, journal=journal)
             return coordinator
+
+    def _watch_models(self, coordinator: LiveTradingCoordinator, journal: Journal) -> None:
+        """A drift router per meta-gated strategy; its demotion disables the strategy."""
+        gated = {n: s for n, s in coordinator.specs.items() if s.meta is not None}
+        if not gated:
+            return
+        from aitrader_core.ml.router import ModelRouter  # river: loaded only when used
+
+        for name, spec in gated.items():
+            assert spec.meta is not None  # noqa: S101 - filtered above
+            router = ModelRouter(journal, on_demote=functools.partial(self._demote, name))
+            router.register(spec.meta.model.card(f"meta:{name}"), spec.meta.model)
+            self.routers[name] = router
+
+    def _demote(self, strategy: str, kind: str, reason: str) -> None:
+        """Drift with no model left: stop the strategy's entries (exits still run)."""
+        log.warning("strategy %s demoted on drift (%s): %s", strategy, kind, reason)
+        coordinator = self.build()
+        coordinator.set_strategy_control(strategy, actor="ml-router", enabled=False)
+
+    def observe_outcomes(self) -> None:
+        """Feed each gated strategy's closed trades to its drift router (0 won, 1 lost)."""
+        if not self.routers or self.coordinator is None:
+            return
+        c = self.coordinator
+        for name, router in self.routers.items():
+            pos = c.state.position(name, c.specs[name].symbol)
+            was_open, realized_at_open = self._trades.get(name, (False, pos.realized_pnl))
+            if not was_open and pos.qty != 0:
+                self._trades[name] = (True, pos.realized_pnl)
+            elif was_open and pos.qty == 0:
+                self._trades[name] = (False, pos.realized_pnl)
+                router.observe(f"meta:{name}", 0.0 if pos.realized_pnl > realized_at_open else 1.0)
+            else:
+                self._trades.setdefault(name, (was_open, realized_at_open))
 
     def _replay_start(self, cfg: LiveConfig, state: LiveStateRepository) -> int:
         cursors = [state.cursor(f"{sym}|{tf}") for sym, tf in cfg.series()]
@@ -290,6 +329,12 @@ class LiveDesk:
                 continue
             for event in batch:
                 self._on_bar(event)
+            if batch and self.routers:
+                try:
+                    with self._lock:
+                        self.observe_outcomes()
+                except Exception as exc:  # drift watching must never stop trading
+                    self._error(exc)
             events.extend(batch)
         return events
 

@@ -82,3 +82,28 @@ def test_the_gate_filters_or_passes_entries(tmp_path: Path, model_dir: Path) -> 
     entries = _entries(opened)
     assert len(entries) == len(skips)  # the same signals, now taken
     opened.close()
+
+
+def test_drift_on_the_meta_model_demotes_the_strategy(tmp_path: Path, model_dir: Path) -> None:
+    import random
+
+    desk = _desk(tmp_path / "drift", model_dir, 0.0)
+    router = desk.live.routers["gated"]
+    status = {s.name: s for s in router.status()}["meta:gated"]
+    closed = [o for o in desk.live.call(lambda c: c.orders(limit=None))
+              if o.role.value in ("exit", "stop") and o.order.filled_qty > 0]  # fmt: skip
+    assert status.samples == len(closed) > 0  # every closed trade fed the router
+    rng = random.Random(7)
+    with desk.live.locked():
+        for _ in range(400):  # the model was right 90 % of the time...
+            router.observe("meta:gated", 1.0 if rng.random() < 0.1 else 0.0)
+        for _ in range(400):  # ...then it stops working
+            router.observe("meta:gated", 1.0 if rng.random() < 0.8 else 0.0)
+    controls = {s["name"]: s for s in desk.live.call(lambda c: [
+        {"name": v.name, "enabled": v.control.enabled} for v in c.strategies()])}  # fmt: skip
+    assert controls["gated"]["enabled"] is False
+    kinds = [(r.kind, r.actor) for r in desk.journal.records()]
+    assert ("drift", "ml-router") in kinds
+    assert ("config", "ml-router") in kinds
+    assert desk.verify_journal().ok
+    desk.close()
