@@ -524,8 +524,7 @@ class LiveDesk:
 
     def check_daily_loss(self) -> bool:
         """Export whether today's loss reached the limit (for the alert rule)."""
-        pnl = self.call(lambda c: c.pnl())
-        limit = self.call(lambda c: c.limits().max_daily_loss)
+        pnl, limit = self.call(lambda c: (c.pnl(), c.limits().max_daily_loss))
         breached = bool(
             limit is not None
             and pnl.start_of_day_equity > 0

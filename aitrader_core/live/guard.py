@@ -15,6 +15,7 @@ from decimal import Decimal
 from aitrader_core.compliance.pretrade import MarketContext, PretradeCheck
 from aitrader_core.domain.money import ZERO
 from aitrader_core.risk import Decision, Proposal, RiskGuard, RiskLimits, RiskState, StrategyControl
+from aitrader_core.risk.guard import is_reducing
 
 
 class ComplianceGuard(RiskGuard):
@@ -49,12 +50,7 @@ class ComplianceGuard(RiskGuard):
         decision = super().check(p, s)
         if not decision.allowed:
             return decision
-        held = s.positions.get(p.symbol, ZERO)
-        after = held + p.qty * p.side.sign
-        reducing = (
-            held != 0 and abs(after) < abs(held) and (after == 0 or (after > 0) == (held > 0))
-        )
-        return self.pretrade.check(p, self.context(p), reducing=reducing)
+        return self.pretrade.check(p, self.context(p), reducing=is_reducing(p, s))
 
 
 def recent_volume(volumes: list[float]) -> Decimal:

@@ -72,9 +72,7 @@ class RiskGuard:
         lim = self.limits
         held = s.positions.get(p.symbol, ZERO)
         after = held + p.qty * p.side.sign
-        reducing = (
-            held != 0 and abs(after) < abs(held) and (after == 0 or (after > 0) == (held > 0))
-        )
+        reducing = is_reducing(p, s)
         if p.qty <= 0 or p.price <= 0:
             return Decision(False, "input", "quantity and price must be positive")
         if lim.kill_switch and not reducing:
@@ -158,6 +156,22 @@ class RiskGuard:
                 f"{open_after} open positions would exceed {lim.max_open_positions}",
             )
         return ALLOW
+
+
+def is_reducing(p: Proposal, s: RiskState) -> bool:
+    """True when ``p`` only shrinks the held position (never flips it): closing risk.
+
+    Examples
+    --------
+    >>> state = RiskState(Decimal(1), Decimal(1), positions={"X": Decimal(2)})
+    >>> is_reducing(Proposal("s", "X", Side.SELL, Decimal(1), Decimal(1)), state)
+    True
+    >>> is_reducing(Proposal("s", "X", Side.SELL, Decimal(3), Decimal(1)), state)
+    False
+    """
+    held = s.positions.get(p.symbol, ZERO)
+    after = held + p.qty * p.side.sign
+    return held != 0 and abs(after) < abs(held) and (after == 0 or (after > 0) == (held > 0))
 
 
 def _min_opt(a: Decimal | None, b: Decimal | None) -> Decimal | None:

@@ -141,7 +141,6 @@ def trades(
 @router.get("/pnl", responses=ERROR_RESPONSES)
 def pnl(core: Core) -> Json:
     """Start-of-day equity, current equity, realised, unrealised, drawdown, trades today."""
-    core.live.check_daily_loss()
     return _plain(core.live.call(lambda c: c.pnl()))
 
 
